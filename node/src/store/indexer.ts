@@ -1,0 +1,158 @@
+import type { NostrEvent } from '../events/types.js'
+import { expiration, isAddressable, isReplaceable, newerThan, replaceKey } from '../events/event.js'
+import type { IndexBatch } from './index-db.js'
+import * as K from './keys.js'
+
+/** Where an event sits in the logs: log number (index-local), block, offset in block. */
+export interface Location { log: number, block: number, offset: number }
+
+export type IndexOutcome = 'stored' | 'duplicate' | 'deleted' | 'replaced' | 'expired'
+
+const EMPTY = Buffer.alloc(0)
+
+export function encodeStored (loc: Location, json: string): Buffer {
+  const body = Buffer.from(json)
+  const b = Buffer.allocUnsafe(10 + body.length)
+  b.writeUInt32BE(loc.log, 0)
+  b.writeUInt32BE(loc.block, 4)
+  b.writeUInt16BE(loc.offset, 8)
+  body.copy(b, 10)
+  return b
+}
+
+export function decodeStored (b: Buffer): { loc: Location, event: NostrEvent } {
+  return {
+    loc: { log: b.readUInt32BE(0), block: b.readUInt32BE(4), offset: b.readUInt16BE(8) },
+    event: JSON.parse(b.toString('utf8', 10)) as NostrEvent
+  }
+}
+
+/** Every secondary key an indexed event owns; recomputed from the event to remove it. */
+function secondaryKeys (e: NostrEvent): Buffer[] {
+  const id = K.hex(e.id)
+  const pk = K.hex(e.pubkey)
+  const keys = [
+    K.createdKey(e.created_at, id),
+    K.authorKey(pk, e.created_at, id),
+    K.kindKey(e.kind, e.created_at, id),
+    K.authorKindKey(pk, e.kind, e.created_at, id)
+  ]
+  const seen = new Set<string>()
+  for (const t of e.tags) {
+    const name = t[0]
+    const value = t[1]
+    // NIP-01: only single-letter tags are queryable
+    if (name === undefined || value === undefined || name.length !== 1) continue
+    const s = name + '\u0000' + value
+    if (seen.has(s)) continue
+    seen.add(s)
+    keys.push(K.tagKey(name, value, e.created_at, id))
+  }
+  const exp = expiration(e)
+  if (exp !== null) keys.push(K.expiresKey(exp, id))
+  return keys
+}
+
+async function readHead (b: IndexBatch, addr: string): Promise<{ id: string, created_at: number } | null> {
+  const v = await b.get(K.headKey(addr))
+  if (v === null) return null
+  return { id: v.subarray(0, 32).toString('hex'), created_at: v.readUInt32BE(32) }
+}
+
+function headValue (e: NostrEvent): Buffer {
+  const v = Buffer.allocUnsafe(36)
+  K.hex(e.id).copy(v, 0)
+  v.writeUInt32BE(Math.min(e.created_at, K.MAX_TS), 32)
+  return v
+}
+
+/**
+ * The index's state machine. Pure function of the index and the event, so any order of
+ * arrival converges: newest replaceable wins, deletions are remembered before their targets
+ * arrive, expired events are never indexed. `counter` tracks stored events.
+ */
+export class Indexer {
+  count = 0
+
+  /** What indexing `e` would do, without writing (used to answer a client before appending). */
+  async precheck (b: IndexBatch, e: NostrEvent, now: number): Promise<IndexOutcome> {
+    const id = K.hex(e.id)
+    if (await b.get(K.eventKey(id)) !== null) return 'duplicate'
+    const exp = expiration(e)
+    if (exp !== null && exp <= now) return 'expired'
+    if (await b.get(K.deletedIdKey(id, K.hex(e.pubkey))) !== null) return 'deleted'
+    const addr = replaceKey(e)
+    if (addr !== null) {
+      if (isAddressable(e.kind) || isReplaceable(e.kind)) {
+        const del = await b.get(K.deletedAddrKey(addr))
+        if (del !== null && del.readUInt32BE(0) >= e.created_at) return 'deleted'
+      }
+      const head = await readHead(b, addr)
+      if (head !== null && head.id !== e.id && !newerThan(e, head)) return 'replaced'
+    }
+    return 'stored'
+  }
+
+  async index (b: IndexBatch, e: NostrEvent, json: string, loc: Location, now: number): Promise<IndexOutcome> {
+    const outcome = await this.precheck(b, e, now)
+    if (outcome !== 'stored') return outcome
+    const addr = replaceKey(e)
+    if (addr !== null) {
+      const head = await readHead(b, addr)
+      if (head !== null) await this.remove(b, head.id)
+      b.put(K.headKey(addr), headValue(e))
+    }
+    b.put(K.eventKey(K.hex(e.id)), encodeStored(loc, json))
+    for (const k of secondaryKeys(e)) b.put(k, EMPTY)
+    this.count++
+    if (e.kind === 5) await this.applyDeletion(b, e)
+    return 'stored'
+  }
+
+  /** NIP-09: only the author's own events are removed; a deletion cannot delete a deletion. */
+  private async applyDeletion (b: IndexBatch, del: NostrEvent): Promise<void> {
+    const pk = K.hex(del.pubkey)
+    for (const t of del.tags) {
+      const v = t[1]
+      if (v === undefined) continue
+      if (t[0] === 'e' && /^[0-9a-f]{64}$/.test(v)) {
+        const id = K.hex(v)
+        b.put(K.deletedIdKey(id, pk), EMPTY)
+        const stored = await b.get(K.eventKey(id))
+        if (stored === null) continue
+        const target = decodeStored(stored).event
+        if (target.pubkey === del.pubkey && target.kind !== 5) await this.remove(b, target.id)
+      } else if (t[0] === 'a') {
+        const [kind, author, ...rest] = v.split(':')
+        if (author !== del.pubkey || kind === undefined || !/^\d+$/.test(kind)) continue
+        const addr = `${Number(kind)}:${author}:${rest.join(':')}`
+        const dk = K.deletedAddrKey(addr)
+        const prev = await b.get(dk)
+        if (prev === null || prev.readUInt32BE(0) < del.created_at) {
+          const v4 = Buffer.allocUnsafe(4)
+          v4.writeUInt32BE(Math.min(del.created_at, K.MAX_TS))
+          b.put(dk, v4)
+        }
+        const head = await readHead(b, addr)
+        if (head !== null && head.created_at <= del.created_at) await this.remove(b, head.id)
+      }
+    }
+  }
+
+  /** Removes an event from every index (it stays in its log). */
+  async remove (b: IndexBatch, idHex: string): Promise<boolean> {
+    const ek = K.eventKey(K.hex(idHex))
+    const stored = await b.get(ek)
+    if (stored === null) return false
+    const e = decodeStored(stored).event
+    b.del(ek)
+    for (const k of secondaryKeys(e)) b.del(k)
+    const addr = replaceKey(e)
+    if (addr !== null) {
+      const head = await readHead(b, addr)
+      if (head !== null && head.id === e.id) b.del(K.headKey(addr))
+    }
+    this.count--
+    return true
+  }
+}

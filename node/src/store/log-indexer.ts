@@ -1,0 +1,163 @@
+import type Hypercore from 'hypercore'
+import type { Logger } from 'pino'
+import type { Limits } from '../config/types.js'
+import type { NostrEvent } from '../events/types.js'
+import { validateEvent } from '../events/validate.js'
+import { shapeError } from '../events/event.js'
+import type { SignatureVerifier } from '../events/verify.js'
+import type { VerifyPool } from '../events/verify-pool.js'
+import type { IndexDb, IndexBatch } from './index-db.js'
+import type { Indexer, IndexOutcome } from './indexer.js'
+import { decodeBlock } from './block-codec.js'
+import * as K from './keys.js'
+
+const FLUSH_EVERY_BLOCKS = 64
+
+/**
+ * Feeds log blocks into the index and keeps, in the same RocksDB batch, each log's
+ * checkpoint (next block to index), so the index never claims more or less than it holds.
+ */
+export class LogIndexer {
+  private readonly idx: IndexDb
+  private readonly indexer: Indexer
+  private readonly pool: VerifyPool
+  private readonly verifier: SignatureVerifier
+  private readonly limits: Limits
+  private readonly log: Logger
+  private readonly now: () => number
+  private readonly nums = new Map<string, number>()
+  private nextNum = -1
+  /** Events skipped because they failed verification, per log (hex key). */
+  readonly invalid = new Map<string, number>()
+
+  constructor (opts: { idx: IndexDb, indexer: Indexer, pool: VerifyPool, verifier: SignatureVerifier, limits: Limits, log: Logger, now: () => number }) {
+    this.idx = opts.idx
+    this.indexer = opts.indexer
+    this.pool = opts.pool
+    this.verifier = opts.verifier
+    this.limits = opts.limits
+    this.log = opts.log
+    this.now = opts.now
+  }
+
+  async loadCount (): Promise<number> {
+    const v = await this.idx.get(K.metaKey('count'))
+    return v === null ? 0 : Number(v.readBigUInt64BE(0))
+  }
+
+  private async checkpoint (b: IndexBatch, core: Hypercore): Promise<{ next: number, num: number }> {
+    const v = await b.get(K.checkpointKey(core.key))
+    if (v !== null) return { next: v.readUInt32BE(0), num: v.readUInt32BE(4) }
+    if (this.nextNum < 0) {
+      const last = await this.idx.db.peek({ gte: Buffer.from([K.P.logNum]), lt: Buffer.from([K.P.logNum + 1]) }, { reverse: true })
+      this.nextNum = last === null ? 0 : last.key.readUInt32BE(1) + 1
+    }
+    const num = this.nextNum++
+    b.put(K.logNumKey(num), core.key)
+    return { next: 0, num }
+  }
+
+  private setCheckpoint (b: IndexBatch, core: Hypercore, next: number, num: number): void {
+    const v = Buffer.allocUnsafe(8)
+    v.writeUInt32BE(next, 0)
+    v.writeUInt32BE(num, 4)
+    b.put(K.checkpointKey(core.key), v)
+    b.put(K.metaKey('count'), K.u64(this.indexer.count))
+  }
+
+  /** Indexes a block this node just appended (its events were already verified). */
+  async indexBlock (core: Hypercore, seq: number, items: Array<{ event: NostrEvent, json: string }>): Promise<IndexOutcome[]> {
+    const b = this.idx.batch()
+    const cp = await this.checkpoint(b, core)
+    if (cp.next !== seq) {
+      // a previous block is missing from the index: take the whole tail from the log
+      await this.catchUp(core, { trusted: true })
+      return items.map(() => 'stored')
+    }
+    const now = this.now()
+    const countBefore = this.indexer.count
+    try {
+      const out: IndexOutcome[] = []
+      for (let i = 0; i < items.length; i++) {
+        const it = items[i] as { event: NostrEvent, json: string }
+        out.push(await this.indexer.index(b, it.event, it.json, { log: cp.num, block: seq, offset: i }, now))
+      }
+      this.setCheckpoint(b, core, seq + 1, cp.num)
+      await b.flush()
+      return out
+    } catch (err) {
+      this.indexer.count = countBefore
+      throw err
+    }
+  }
+
+  /**
+   * Indexes every block of `core` from its checkpoint up to what is held contiguously.
+   * Untrusted logs (replicated from peers) are checked exactly like a client's events; an
+   * invalid event is skipped and counted, and does not stop the rest. Returns events indexed.
+   */
+  async catchUp (core: Hypercore, opts: { trusted: boolean }): Promise<number> {
+    let b = this.idx.batch()
+    const cp = await this.checkpoint(b, core)
+    if (cp.next > core.length) {
+      throw Object.assign(new Error(`the index is ahead of log ${core.key.toString('hex')} (${cp.next} > ${core.length} blocks): run \`outpost reindex\``), { code: 'ERR_INDEX_AHEAD' })
+    }
+    let seq = cp.next
+    let stored = 0
+    const countBefore = this.indexer.count
+    const end = core.contiguousLength
+    try {
+      while (seq < end) {
+        const blocks: Array<{ seq: number, block: Buffer }> = []
+        while (seq < end && blocks.length < FLUSH_EVERY_BLOCKS) {
+          const block = await core.get(seq, { wait: false })
+          if (block === null) break
+          blocks.push({ seq, block })
+          seq++
+        }
+        if (blocks.length === 0) break
+        const now = this.now()
+        const items = await this.decode(core, blocks, opts.trusted, now)
+        for (const it of items) {
+          if (await this.indexer.index(b, it.event, it.json, { log: cp.num, block: it.seq, offset: it.offset }, now) === 'stored') stored++
+        }
+        this.setCheckpoint(b, core, seq, cp.num)
+        await b.flush()
+        b = this.idx.batch()
+      }
+    } catch (err) {
+      this.indexer.count = countBefore
+      throw err
+    }
+    return stored
+  }
+
+  private async decode (core: Hypercore, blocks: Array<{ seq: number, block: Buffer }>, trusted: boolean, now: number): Promise<Array<{ event: NostrEvent, json: string, seq: number, offset: number }>> {
+    const out: Array<{ event: NostrEvent, json: string, seq: number, offset: number }> = []
+    const logHex = core.key.toString('hex')
+    let bad = 0
+    for (const { seq, block } of blocks) {
+      decodeBlock(block).forEach((line, offset) => {
+        if ('error' in line) { bad++; return }
+        // limits are not re-applied to our own log: they may have changed since it was written
+        const v = trusted
+          ? (shapeError(line.value) === null ? { ok: true as const, event: line.value as NostrEvent, json: line.json } : { ok: false as const })
+          : validateEvent(line.value, this.limits, now)
+        if (!v.ok) { bad++; return }
+        out.push({ event: v.event, json: v.json, seq, offset })
+      })
+    }
+    if (!trusted && out.length > 0) {
+      const ok = out.length >= 64 ? await this.pool.verifyMany(out.map(o => o.event)) : out.map(o => this.verifier.verify(o.event.id, o.event.pubkey, o.event.sig))
+      const kept = out.filter((_, i) => ok[i] === true)
+      bad += out.length - kept.length
+      out.length = 0
+      out.push(...kept)
+    }
+    if (bad > 0) {
+      this.invalid.set(logHex, (this.invalid.get(logHex) ?? 0) + bad)
+      this.log.warn({ log: logHex, invalid: bad }, 'skipped invalid events in a log')
+    }
+    return out
+  }
+}

@@ -1,0 +1,43 @@
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+
+/** State that is not derivable from the logs: which epoch of the node log is current. */
+export interface NodeFile {
+  version: 1
+  /** Current writer log is `node-log-<logEpoch>`; earlier epochs are read-only history. */
+  logEpoch: number
+  /** Why each rotation happened, for the operator. */
+  rotations: Array<{ at: string, from: number, reason: string }>
+}
+
+const NAME = 'node.json'
+
+export async function readNodeFile (dir: string): Promise<NodeFile> {
+  try {
+    const v = JSON.parse(await fs.readFile(path.join(dir, NAME), 'utf8')) as NodeFile
+    if (v.version !== 1 || !Number.isSafeInteger(v.logEpoch)) throw new Error('unknown format')
+    return v
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, logEpoch: 0, rotations: [] }
+    throw Object.assign(new Error(`${path.join(dir, NAME)} is unreadable: ${(err as Error).message}`), { code: 'ERR_NODE_FILE' })
+  }
+}
+
+/** Atomic and durable: write a temp file, fsync it, rename over, fsync the directory. */
+export async function writeFileDurable (file: string, data: string, mode = 0o644): Promise<void> {
+  const tmp = file + '.tmp'
+  const fh = await fs.open(tmp, 'w', mode)
+  try {
+    await fh.writeFile(data)
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+  await fs.rename(tmp, file)
+  const dh = await fs.open(path.dirname(file), 'r')
+  try { await dh.sync() } finally { await dh.close() }
+}
+
+export async function writeNodeFile (dir: string, v: NodeFile): Promise<void> {
+  await writeFileDurable(path.join(dir, NAME), JSON.stringify(v, null, 2) + '\n')
+}

@@ -1,0 +1,286 @@
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import Corestore from 'corestore'
+import CorestoreStorage from 'hypercore-storage'
+import type Hypercore from 'hypercore'
+import type { Logger } from 'pino'
+import type { Limits, StoreOptions } from '../config/types.js'
+import type { EventSource, Filter, NostrEvent } from '../events/types.js'
+import { isEphemeral } from '../events/event.js'
+import { validateEvent } from '../events/validate.js'
+import { filterError, normalizeFilter } from '../events/filter.js'
+import { loadVerifier, type SignatureVerifier } from '../events/verify.js'
+import { VerifyPool } from '../events/verify-pool.js'
+import type { EventStore, IngestResult } from './types.js'
+import { IndexDb } from './index-db.js'
+import { Indexer, type IndexOutcome } from './indexer.js'
+import { NodeLog } from './node-log.js'
+import { encodeBlock } from './block-codec.js'
+import { newestFirst, queryFilter } from './query.js'
+import { LogIndexer } from './log-indexer.js'
+import { acquireLock, type DirLock } from './lock.js'
+import * as K from './keys.js'
+
+export interface StoreOpenOptions {
+  dir: string
+  limits: Limits
+  store: StoreOptions
+  log: Logger
+  /** Injected clock (seconds), for tests of expiry and future limits. */
+  now?: () => number
+  /** Delete the index and rebuild it from the logs (`outpost reindex`). */
+  rebuildIndex?: boolean
+}
+
+interface Pending { event: NostrEvent, json: string, resolve: (r: IngestResult) => void }
+
+const RESULTS: Record<IndexOutcome, IngestResult> = {
+  stored: { ok: true, message: '', accepted: true },
+  duplicate: { ok: true, message: 'duplicate: already have this event', accepted: false },
+  deleted: { ok: false, message: 'blocked: this event was deleted by its author', accepted: false },
+  replaced: { ok: false, message: 'duplicate: a newer version of this replaceable event exists', accepted: false },
+  expired: { ok: false, message: 'invalid: event has expired (NIP-40)', accepted: false }
+}
+
+const EXPIRY_SWEEP_MS = 60_000
+
+/**
+ * The node's event store: the node log (hypercore, durable group commit) plus the derived
+ * index (RocksDB). One ingest path: validate -> verify -> append + fsync -> index -> fan-out.
+ */
+export class Store implements EventStore {
+  readonly corestore: Corestore
+  readonly nodeLog: NodeLog
+  readonly verifier: SignatureVerifier
+  readonly pool: VerifyPool
+  private readonly idx: IndexDb
+  private readonly indexer = new Indexer()
+  private readonly logIndexer: LogIndexer
+  private readonly opts: StoreOpenOptions
+  private readonly log: Logger
+  private readonly lock: DirLock
+  private readonly now: () => number
+  private readonly listeners = new Set<(e: NostrEvent) => void>()
+  private readonly queue: Pending[] = []
+  private readonly pendingIds = new Set<string>()
+  private scheduled = false
+  private committing: Promise<void> | null = null
+  private writeLock: Promise<unknown> = Promise.resolve()
+  private sweepTimer: NodeJS.Timeout | null = null
+  private closing: Promise<void> | null = null
+
+  private constructor (opts: StoreOpenOptions, parts: { idx: IndexDb, corestore: Corestore, storage: CorestoreStorage, lock: DirLock }) {
+    this.opts = opts
+    this.log = opts.log
+    this.now = opts.now ?? (() => Math.floor(Date.now() / 1000))
+    this.idx = parts.idx
+    this.corestore = parts.corestore
+    this.lock = parts.lock
+    this.verifier = loadVerifier({ log: this.log })
+    this.pool = new VerifyPool({ log: this.log })
+    this.nodeLog = new NodeLog({ corestore: parts.corestore, rocks: parts.storage.rocks, dataDir: opts.dir, log: this.log })
+    this.logIndexer = new LogIndexer({ idx: this.idx, indexer: this.indexer, pool: this.pool, verifier: this.verifier, limits: opts.limits, log: this.log, now: this.now })
+  }
+
+  static async open (opts: StoreOpenOptions): Promise<Store> {
+    await fs.mkdir(opts.dir, { recursive: true })
+    const lock = await acquireLock(opts.dir)
+    let idx: IndexDb | null = null
+    let corestore: Corestore | null = null
+    try {
+      if (opts.rebuildIndex === true) await fs.rm(path.join(opts.dir, 'index'), { recursive: true, force: true })
+      idx = new IndexDb(path.join(opts.dir, 'index'), { writeBufferMiB: opts.store.writeBufferMiB })
+      await idx.ready()
+      const storage = new CorestoreStorage(path.join(opts.dir, 'cores'), {
+        writeBufferSize: opts.store.writeBufferMiB * 1024 * 1024,
+        maxBackgroundJobs: 2
+      })
+      corestore = new Corestore(storage)
+      await corestore.ready()
+      const store = new Store(opts, { idx, corestore, storage, lock })
+      await store.start()
+      return store
+    } catch (err) {
+      await corestore?.close().catch(() => {})
+      await idx?.close().catch(() => {})
+      await lock.release()
+      throw err
+    }
+  }
+
+  private async start (): Promise<void> {
+    await this.nodeLog.open()
+    const t0 = Date.now()
+    this.indexer.count = await this.logIndexer.loadCount()
+    let caughtUp = 0
+    for (const core of this.nodeLog.logs) caughtUp += await this.withWriteLock(() => this.logIndexer.catchUp(core, { trusted: true }))
+    if (caughtUp > 0) this.log.info({ events: caughtUp, ms: Date.now() - t0 }, 'index caught up with the logs')
+    this.sweepTimer = setInterval(() => { this.sweepExpired().catch(err => this.log.error({ err }, 'expiry sweep failed')) }, EXPIRY_SWEEP_MS)
+    this.sweepTimer.unref()
+    this.log.info({ events: this.indexer.count, log: this.nodeLog.current.key.toString('hex'), epoch: this.nodeLog.epoch, verifier: this.verifier.backend }, 'store open')
+  }
+
+  count (): number { return this.indexer.count }
+
+  onEvent (listener: (event: NostrEvent) => void): () => void {
+    this.listeners.add(listener)
+    return () => { this.listeners.delete(listener) }
+  }
+
+  async ingest (v: unknown, _source: EventSource): Promise<IngestResult> {
+    if (this.closing !== null) return { ok: false, message: 'error: node is shutting down', accepted: false }
+    const now = this.now()
+    const checked = validateEvent(v, this.opts.limits, now)
+    if (!checked.ok) return { ok: false, message: checked.message, accepted: false }
+    const { event, json } = checked
+    if (!this.verifier.verify(event.id, event.pubkey, event.sig)) return { ok: false, message: 'invalid: bad signature', accepted: false }
+    if (isEphemeral(event.kind)) {
+      this.emit(event)
+      return { ok: true, message: '', accepted: true }
+    }
+    if (this.pendingIds.has(event.id)) return RESULTS.duplicate
+    const pre = await this.indexer.precheck(this.idx.batch(), event, now)
+    if (pre !== 'stored') return RESULTS[pre]
+    if (this.pendingIds.has(event.id)) return RESULTS.duplicate
+    this.pendingIds.add(event.id)
+    return await new Promise<IngestResult>(resolve => {
+      this.queue.push({ event, json, resolve })
+      this.schedule()
+    })
+  }
+
+  private schedule (): void {
+    if (this.scheduled || this.committing !== null) return
+    this.scheduled = true
+    const run = (): void => {
+      this.scheduled = false
+      this.committing = this.drain().finally(() => {
+        this.committing = null
+        if (this.queue.length > 0) this.schedule()
+      })
+    }
+    if (this.opts.store.commitWindowMs > 0) setTimeout(run, this.opts.store.commitWindowMs)
+    else setImmediate(run)
+  }
+
+  /** Group commit: everything queued while the previous batch was being written goes in the next block. */
+  private async drain (): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch: Pending[] = []
+      let bytes = 0
+      while (this.queue.length > 0 && batch.length < this.opts.store.commitMaxEvents) {
+        const next = this.queue[0] as Pending
+        if (batch.length > 0 && bytes + next.json.length > this.opts.store.commitMaxBytes) break
+        bytes += next.json.length + 1
+        batch.push(next)
+        this.queue.shift()
+      }
+      await this.withWriteLock(() => this.commit(batch))
+    }
+  }
+
+  private async commit (batch: Pending[]): Promise<void> {
+    let appended: { core: Hypercore, seq: number }
+    try {
+      appended = await this.nodeLog.append(encodeBlock(batch.map(p => p.json)))
+    } catch (err) {
+      this.log.error({ err, events: batch.length }, 'append to the node log failed')
+      for (const p of batch) { this.pendingIds.delete(p.event.id); p.resolve({ ok: false, message: 'error: could not store the event, try again', accepted: false }) }
+      return
+    }
+    // durable from here on: every OK below is true to its word
+    let outcomes: IndexOutcome[]
+    try {
+      outcomes = await this.logIndexer.indexBlock(appended.core, appended.seq, batch.map(p => ({ event: p.event, json: p.json })))
+    } catch (err) {
+      this.log.error({ err }, 'indexing a committed block failed; catching up from the log')
+      await this.logIndexer.catchUp(appended.core, { trusted: true }).catch(e => this.log.error({ err: e }, 'catch-up failed'))
+      outcomes = batch.map(() => 'stored')
+    }
+    batch.forEach((p, i) => {
+      this.pendingIds.delete(p.event.id)
+      const outcome = outcomes[i] ?? 'stored'
+      p.resolve(RESULTS[outcome])
+      if (outcome === 'stored') this.emit(p.event)
+    })
+  }
+
+  private emit (e: NostrEvent): void {
+    for (const l of this.listeners) {
+      try { l(e) } catch (err) { this.log.error({ err }, 'event listener failed') }
+    }
+  }
+
+  private async withWriteLock<T> (fn: () => Promise<T>): Promise<T> {
+    const run = this.writeLock.then(fn, fn)
+    this.writeLock = run.catch(() => {})
+    return await run
+  }
+
+  async query (filters: Filter[]): Promise<NostrEvent[]> {
+    const now = this.now()
+    const seen = new Set<string>()
+    const out: NostrEvent[] = []
+    for (const raw of filters) {
+      const err = filterError(raw)
+      if (err !== null) throw Object.assign(new Error(`invalid: ${err}`), { code: 'ERR_FILTER' })
+      const f = normalizeFilter(raw, this.opts.limits)
+      for (const e of await queryFilter(this.idx, f, now)) {
+        if (seen.has(e.id)) continue
+        seen.add(e.id)
+        out.push(e)
+      }
+    }
+    if (filters.length > 1) out.sort(newestFirst)
+    return out
+  }
+
+  /** NIP-40: drop expired events from the index (they stay in the logs). */
+  async sweepExpired (): Promise<number> {
+    return await this.withWriteLock(async () => {
+      const now = this.now()
+      const b = this.idx.batch()
+      let n = 0
+      const it = this.idx.iterator({ gte: Buffer.from([K.P.expires]), lte: K.expiresKey(now, Buffer.alloc(32, 0xff)), values: false })
+      try {
+        for await (const { key } of it) {
+          if (await this.indexer.remove(b, K.splitTimeKey(key).id.toString('hex'))) n++
+          else b.del(key)
+        }
+      } finally {
+        it.destroy()
+      }
+      if (n > 0) b.put(K.metaKey('count'), K.u64(this.indexer.count))
+      await b.flush()
+      return n
+    })
+  }
+
+  status (): Record<string, unknown> {
+    const cur = this.nodeLog.current
+    return {
+      events: this.indexer.count,
+      log: { key: cur.key.toString('hex'), length: cur.length, epoch: this.nodeLog.epoch, rotations: this.nodeLog.rotations },
+      verifier: this.verifier.backend
+    }
+  }
+
+  async close (): Promise<void> {
+    if (this.closing === null) this.closing = this.doClose()
+    return await this.closing
+  }
+
+  private async doClose (): Promise<void> {
+    if (this.sweepTimer !== null) clearInterval(this.sweepTimer)
+    while (this.committing !== null || this.queue.length > 0 || this.scheduled) {
+      if (this.committing !== null) await this.committing
+      else await new Promise(resolve => setImmediate(resolve))
+    }
+    await this.writeLock
+    await this.pool.close().catch(err => this.log.warn({ err }, 'closing the verify pool failed'))
+    await this.nodeLog.close()
+    await this.corestore.close()
+    await this.idx.close()
+    await this.lock.release()
+  }
+}
