@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -10,13 +10,13 @@ import type { NostrEvent } from '../../node/src/events/types.js'
 
 const base = defaultConfig({ cwd: process.cwd(), isTTY: false })
 
-async function tempDir (t: Tap.Test): Promise<string> {
+async function tempDir (t: Test): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'outpost-store-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   return dir
 }
 
-async function openStore (t: Tap.Test, dir?: string, extra: Partial<StoreOpenOptions> = {}): Promise<Store> {
+async function openStore (t: Test, dir?: string, extra: Partial<StoreOpenOptions> = {}): Promise<Store> {
   const store = await Store.open({ dir: dir ?? await tempDir(t), limits: base.limits, store: base.store, log: testLogger(), ...extra })
   t.teardown(() => store.close())
   return store
