@@ -1,0 +1,90 @@
+import type { Logger } from '../log.js'
+
+/** What startNode (../node.js) hands back. */
+export interface RunningNode {
+  close (): Promise<void>
+  address: { host: string, port: number }
+}
+
+/** The process events `outpost start` reacts to; the real process, or an emitter in tests. */
+export interface ProcessEvents {
+  on (event: string, listener: (...args: any[]) => void): unknown
+  off (event: string, listener: (...args: any[]) => void): unknown
+}
+
+export interface RunNodeOptions {
+  start: () => Promise<RunningNode>
+  log: Logger
+  events: ProcessEvents
+  /** Reports a failed start and returns the exit code. */
+  onStartError: (err: unknown) => number
+}
+
+/**
+ * Start the node and keep it running until SIGINT/SIGTERM, then close it: resolves the exit code.
+ * A second signal gives up on the close (exit 1); an uncaught error is logged as fatal (exit 1).
+ */
+export async function runNode (opts: RunNodeOptions): Promise<number> {
+  const { log, events } = opts
+  return await new Promise<number>(resolve => {
+    let node: RunningNode | null = null
+    let stopping = false
+    let settled = false
+
+    const finish = (code: number): void => {
+      if (settled) return
+      settled = true
+      for (const [event, listener] of listeners) events.off(event, listener)
+      resolve(code)
+    }
+
+    const close = (n: RunningNode): void => {
+      n.close().then(() => {
+        log.info('closed')
+        finish(0)
+      }, (err: unknown) => {
+        log.error({ err }, 'close failed')
+        finish(1)
+      })
+    }
+
+    const onSignal = (signal: string): void => {
+      if (stopping) {
+        log.warn({ signal }, 'second signal: exiting without a clean close')
+        finish(1)
+        return
+      }
+      stopping = true
+      log.info({ signal }, 'closing')
+      // a signal during startup is honoured once startNode resolves
+      if (node !== null) close(node)
+    }
+
+    // logged, never swallowed: the process exits 1 and systemd restarts it
+    const onFatal = (err: unknown): void => {
+      log.fatal({ err }, 'uncaught error')
+      finish(1)
+    }
+
+    const listeners: Array<[string, (...args: any[]) => void]> = [
+      ['SIGINT', () => { onSignal('SIGINT') }],
+      ['SIGTERM', () => { onSignal('SIGTERM') }],
+      ['uncaughtException', onFatal],
+      ['unhandledRejection', onFatal]
+    ]
+    for (const [event, listener] of listeners) events.on(event, listener)
+
+    opts.start().then(n => {
+      node = n
+      if (settled) {
+        // gave up during startup (second signal); don't leave it half-owned
+        n.close().catch((err: unknown) => { log.error({ err }, 'close failed') })
+        return
+      }
+      log.info({ address: n.address }, 'started')
+      if (stopping) close(n)
+    }, (err: unknown) => {
+      finish(opts.onStartError(err))
+    })
+  })
+}

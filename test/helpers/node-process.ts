@@ -1,0 +1,60 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Test } from 'tap'
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const BIN = path.join(ROOT, 'bin', 'outpost.js')
+
+function newestMtime (dir: string): number {
+  let newest = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name)
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs)
+  }
+  return newest
+}
+
+/** Process tests run the compiled node (bin/ -> dist/), as a Pi does; `npm test` builds first. */
+export function ensureBuilt (): void {
+  const built = path.join(ROOT, 'dist', 'cli', 'main.js')
+  if (existsSync(built) && statSync(built).mtimeMs >= newestMtime(path.join(ROOT, 'node', 'src'))) return
+  execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' })
+}
+
+export interface NodeProcess {
+  proc: ChildProcess
+  port: number
+  /** Every stdout/stderr line so far. */
+  output: () => string
+  exited: Promise<number | null>
+}
+
+/** Spawns `outpost start` on loopback port 0 and resolves once it logs its address. */
+export async function spawnNode (t: Test, args: string[]): Promise<NodeProcess> {
+  ensureBuilt()
+  const proc = spawn(process.execPath, [BIN, 'start', '--host', '127.0.0.1', '--port', '0', '--no-log-pretty', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  const exited = new Promise<number | null>(resolve => proc.once('exit', code => resolve(code)))
+  t.teardown(async () => {
+    if (proc.exitCode === null && proc.signalCode === null) { proc.kill('SIGKILL'); await exited }
+  })
+  const port = await new Promise<number>((resolve, reject) => {
+    const onData = (d: Buffer): void => {
+      out += d.toString()
+      for (const line of out.split('\n')) {
+        if (!line.includes('listening')) continue
+        try {
+          const v = JSON.parse(line) as { port?: number }
+          if (typeof v.port === 'number') { resolve(v.port); return }
+        } catch {}
+      }
+    }
+    proc.stdout.on('data', onData)
+    proc.stderr.on('data', (d: Buffer) => { out += d.toString() })
+    exited.then(code => reject(new Error(`node exited with ${code} before listening:\n${out}`)), () => {})
+  })
+  return { proc, port, output: () => out, exited }
+}
