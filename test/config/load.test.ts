@@ -161,7 +161,7 @@ t.test('community: id or file, empty text unsets it', async t => {
 function sample (s: Setting): { value: unknown, text: string[] } {
   const def = s.default({ cwd: CWD, isTTY: false })
   switch (s.kind.type) {
-    case 'int': return { value: (def as number) - 1, text: [String((def as number) - 1)] }
+    case 'int': { const n = (def as number) > 0 ? (def as number) - 1 : (def as number) + 1; return { value: n, text: [String(n)] } }
     case 'boolean': return { value: !(def as boolean), text: [String(!(def as boolean))] }
     case 'enum': {
       const v = s.kind.values.find(v => v !== def) as string
