@@ -174,7 +174,7 @@ const specs: { [K in SettingKey]: Spec } = {
   'store.commitMaxEvents': store('commit-max-events', 256, 'Most events in one batch (one log block).'),
   'store.commitMaxBytes': store('commit-max-bytes', MiB, 'Largest log block, in bytes.'),
   'store.writeBufferMiB': { ...store('write-buffer-mib', 8, 'RocksDB memtable size for the log store and the index, in MiB (small on a Pi).', { type: 'int', min: 1, max: 1024 }), env: 'OUTPOST_WRITE_BUFFER_MIB' },
-  'store.verifyWorkerThreshold': store('verify-worker-threshold', 256, 'Check signatures on worker threads when a batch has at least this many events.')
+  'store.verifyWorkerThreshold': store('verify-worker-threshold', 32, 'Check signatures on worker threads when a batch has at least this many events.')
 }
 
 /** Environment variable derived from the key's last part: limits.maxTags -> OUTPOST_MAX_TAGS. */

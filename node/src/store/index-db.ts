@@ -44,14 +44,25 @@ export class IndexDb {
 export class IndexBatch {
   private readonly idx: IndexDb
   private readonly pending = new Map<string, Buffer | null>()
+  // values read ahead in one read batch: one RocksDB get costs ~5x a batched one
+  private readonly cache = new Map<string, Buffer | null>()
 
   constructor (idx: IndexDb) { this.idx = idx }
 
   get size (): number { return this.pending.size }
 
+  /** Reads these keys in one RocksDB read batch so later get()s are served from memory. */
+  async prefetch (keys: Buffer[]): Promise<void> {
+    const todo = keys.filter(k => { const s = k.toString('latin1'); return !this.pending.has(s) && !this.cache.has(s) })
+    if (todo.length === 0) return
+    const values = await this.idx.getMany(todo)
+    todo.forEach((k, i) => { this.cache.set(k.toString('latin1'), values[i] ?? null) })
+  }
+
   async get (key: Buffer): Promise<Buffer | null> {
     const k = key.toString('latin1')
     if (this.pending.has(k)) return this.pending.get(k) ?? null
+    if (this.cache.has(k)) return this.cache.get(k) ?? null
     return await this.idx.get(key)
   }
 
@@ -73,5 +84,6 @@ export class IndexBatch {
       w.destroy() // an undestroyed batch makes close() hang
     }
     this.pending.clear()
+    this.cache.clear()
   }
 }

@@ -1,5 +1,5 @@
 import type { NostrEvent } from '../events/types.js'
-import { expiration, isAddressable, isReplaceable, newerThan, replaceKey } from '../events/event.js'
+import { expiration, newerThan, replaceKey } from '../events/event.js'
 import type { IndexBatch } from './index-db.js'
 import * as K from './keys.js'
 
@@ -74,6 +74,21 @@ function headValue (e: NostrEvent): Buffer {
 export class Indexer {
   count = 0
 
+  /** Reads, in one batch, every key that precheck()/index() will look at for these events. */
+  async prefetch (b: IndexBatch, events: readonly NostrEvent[]): Promise<void> {
+    const keys: Buffer[] = []
+    for (const e of events) {
+      const id = K.hex(e.id)
+      keys.push(K.eventKey(id), K.deletedIdKey(id, K.hex(e.pubkey)))
+      const addr = replaceKey(e)
+      if (addr !== null) keys.push(K.deletedAddrKey(addr), K.headKey(addr))
+      if (e.kind === 5) {
+        for (const t of e.tags) if (t[0] === 'e' && t[1] !== undefined && /^[0-9a-f]{64}$/.test(t[1])) keys.push(K.eventKey(K.hex(t[1])))
+      }
+    }
+    await b.prefetch(keys)
+  }
+
   /** What indexing `e` would do, without writing (used to answer a client before appending). */
   async precheck (b: IndexBatch, e: NostrEvent, now: number): Promise<IndexOutcome> {
     const id = K.hex(e.id)
@@ -83,10 +98,8 @@ export class Indexer {
     if (await b.get(K.deletedIdKey(id, K.hex(e.pubkey))) !== null) return 'deleted'
     const addr = replaceKey(e)
     if (addr !== null) {
-      if (isAddressable(e.kind) || isReplaceable(e.kind)) {
-        const del = await b.get(K.deletedAddrKey(addr))
-        if (del !== null && del.readUInt32BE(0) >= e.created_at) return 'deleted'
-      }
+      const del = await b.get(K.deletedAddrKey(addr))
+      if (del !== null && del.readUInt32BE(0) >= e.created_at) return 'deleted'
       const head = await readHead(b, addr)
       if (head !== null && head.id !== e.id && !newerThan(e, head)) return 'replaced'
     }

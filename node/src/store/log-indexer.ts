@@ -77,6 +77,7 @@ export class LogIndexer {
     const now = this.now()
     const countBefore = this.indexer.count
     try {
+      await this.indexer.prefetch(b, items.map(it => it.event))
       const out: IndexOutcome[] = []
       for (let i = 0; i < items.length; i++) {
         const it = items[i] as { event: NostrEvent, json: string }
@@ -118,6 +119,7 @@ export class LogIndexer {
         if (blocks.length === 0) break
         const now = this.now()
         const items = await this.decode(core, blocks, opts.trusted, now)
+        await this.indexer.prefetch(b, items.map(it => it.event))
         for (const it of items) {
           if (await this.indexer.index(b, it.event, it.json, { log: cp.num, block: it.seq, offset: it.offset }, now) === 'stored') stored++
         }

@@ -65,6 +65,8 @@ export class Store implements EventStore {
   private readonly pendingIds = new Set<string>()
   private scheduled = false
   private committing: Promise<void> | null = null
+  private indexing: Promise<void> = Promise.resolve()
+  private verifyQueue: Array<{ e: NostrEvent, resolve: (ok: boolean) => void }> = []
   private writeLock: Promise<unknown> = Promise.resolve()
   private sweepTimer: NodeJS.Timeout | null = null
   private closing: Promise<void> | null = null
@@ -129,23 +131,39 @@ export class Store implements EventStore {
 
   async ingest (v: unknown, _source: EventSource): Promise<IngestResult> {
     if (this.closing !== null) return { ok: false, message: 'error: node is shutting down', accepted: false }
-    const now = this.now()
-    const checked = validateEvent(v, this.opts.limits, now)
+    const checked = validateEvent(v, this.opts.limits, this.now())
     if (!checked.ok) return { ok: false, message: checked.message, accepted: false }
     const { event, json } = checked
-    if (!this.verifier.verify(event.id, event.pubkey, event.sig)) return { ok: false, message: 'invalid: bad signature', accepted: false }
+    if (!await this.verify(event)) return { ok: false, message: 'invalid: bad signature', accepted: false }
     if (isEphemeral(event.kind)) {
       this.emit(event)
       return { ok: true, message: '', accepted: true }
     }
     if (this.pendingIds.has(event.id)) return RESULTS.duplicate
-    const pre = await this.indexer.precheck(this.idx.batch(), event, now)
-    if (pre !== 'stored') return RESULTS[pre]
-    if (this.pendingIds.has(event.id)) return RESULTS.duplicate
     this.pendingIds.add(event.id)
     return await new Promise<IngestResult>(resolve => {
       this.queue.push({ event, json, resolve })
       this.schedule()
+    })
+  }
+
+  /** Signatures checked in per-tick batches: one native call, or the worker pool when large. */
+  private async verify (e: NostrEvent): Promise<boolean> {
+    return await new Promise<boolean>(resolve => {
+      this.verifyQueue.push({ e, resolve })
+      if (this.verifyQueue.length === 1) setImmediate(() => { this.flushVerify() })
+    })
+  }
+
+  private flushVerify (): void {
+    const items = this.verifyQueue
+    this.verifyQueue = []
+    const events = items.map(i => i.e)
+    const done = (ok: boolean[]): void => { items.forEach((it, i) => { it.resolve(ok[i] === true) }) }
+    if (items.length < this.opts.store.verifyWorkerThreshold) return done(this.verifier.verifyMany(events))
+    this.pool.verifyMany(events).then(done, err => {
+      this.log.warn({ err }, 'verify pool failed; verifying inline')
+      done(this.verifier.verifyMany(events))
     })
   }
 
@@ -163,7 +181,10 @@ export class Store implements EventStore {
     else setImmediate(run)
   }
 
-  /** Group commit: everything queued while the previous batch was being written goes in the next block. */
+  /**
+   * Group commit: everything queued while the previous block was being written goes in the
+   * next block. Appending block N+1 overlaps indexing block N; at most two are in flight.
+   */
   private async drain (): Promise<void> {
     while (this.queue.length > 0) {
       const batch: Pending[] = []
@@ -175,33 +196,54 @@ export class Store implements EventStore {
         batch.push(next)
         this.queue.shift()
       }
-      await this.withWriteLock(() => this.commit(batch))
+      const previous = this.indexing
+      await this.commit(batch)
+      await previous
     }
   }
 
-  private async commit (batch: Pending[]): Promise<void> {
+  private settle (p: Pending, r: IngestResult): void {
+    this.pendingIds.delete(p.event.id)
+    p.resolve(r)
+  }
+
+  private async commit (all: Pending[]): Promise<void> {
+    let batch: Pending[]
     let appended: { core: Hypercore, seq: number }
     try {
+      // answer duplicates, deleted, replaced and expired events without appending them
+      const now = this.now()
+      const view = this.idx.batch()
+      await this.indexer.prefetch(view, all.map(p => p.event))
+      batch = []
+      for (const p of all) {
+        const pre = await this.indexer.precheck(view, p.event, now)
+        if (pre === 'stored') batch.push(p)
+        else this.settle(p, RESULTS[pre])
+      }
+      if (batch.length === 0) return
       appended = await this.nodeLog.append(encodeBlock(batch.map(p => p.json)))
     } catch (err) {
-      this.log.error({ err, events: batch.length }, 'append to the node log failed')
-      for (const p of batch) { this.pendingIds.delete(p.event.id); p.resolve({ ok: false, message: 'error: could not store the event, try again', accepted: false }) }
+      this.log.error({ err, events: all.length }, 'append to the node log failed')
+      for (const p of all) if (this.pendingIds.has(p.event.id)) this.settle(p, { ok: false, message: 'error: could not store the event, try again', accepted: false })
       return
     }
     // durable from here on: every OK below is true to its word
-    let outcomes: IndexOutcome[]
-    try {
-      outcomes = await this.logIndexer.indexBlock(appended.core, appended.seq, batch.map(p => ({ event: p.event, json: p.json })))
-    } catch (err) {
-      this.log.error({ err }, 'indexing a committed block failed; catching up from the log')
-      await this.logIndexer.catchUp(appended.core, { trusted: true }).catch(e => this.log.error({ err: e }, 'catch-up failed'))
-      outcomes = batch.map(() => 'stored')
-    }
-    batch.forEach((p, i) => {
-      this.pendingIds.delete(p.event.id)
-      const outcome = outcomes[i] ?? 'stored'
-      p.resolve(RESULTS[outcome])
-      if (outcome === 'stored') this.emit(p.event)
+    const items = batch.map(p => ({ event: p.event, json: p.json }))
+    this.indexing = this.withWriteLock(async () => {
+      let outcomes: IndexOutcome[]
+      try {
+        outcomes = await this.logIndexer.indexBlock(appended.core, appended.seq, items)
+      } catch (err) {
+        this.log.error({ err }, 'indexing a committed block failed; catching up from the log')
+        await this.logIndexer.catchUp(appended.core, { trusted: true }).catch(e => this.log.error({ err: e }, 'catch-up failed'))
+        outcomes = batch.map(() => 'stored')
+      }
+      batch.forEach((p, i) => {
+        const outcome = outcomes[i] ?? 'stored'
+        this.settle(p, RESULTS[outcome])
+        if (outcome === 'stored') this.emit(p.event)
+      })
     })
   }
 
@@ -272,10 +314,11 @@ export class Store implements EventStore {
 
   private async doClose (): Promise<void> {
     if (this.sweepTimer !== null) clearInterval(this.sweepTimer)
-    while (this.committing !== null || this.queue.length > 0 || this.scheduled) {
+    while (this.committing !== null || this.queue.length > 0 || this.scheduled || this.verifyQueue.length > 0) {
       if (this.committing !== null) await this.committing
       else await new Promise(resolve => setImmediate(resolve))
     }
+    await this.indexing
     await this.writeLock
     await this.pool.close().catch(err => this.log.warn({ err }, 'closing the verify pool failed'))
     await this.nodeLog.close()
