@@ -78,7 +78,7 @@ t.test('the embedded defaults are a local development node', async t => {
       commitMaxEvents: 256,
       commitMaxBytes: 1048576,
       writeBufferMiB: 8,
-      verifyWorkerThreshold: 256
+      verifyWorkerThreshold: 32
     }
   })
   t.equal(load({ isTTY: true }).logPretty, true, 'pretty logs on a terminal')
