@@ -1,17 +1,13 @@
 import { readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { packageRoot } from '../paths.js'
 
-/** This package's version; found by walking up, since src/ and dist/ sit at different depths. */
+/** This package's version, from the package.json at the package root. */
 export function packageVersion (): string {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (;;) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown, version?: unknown }
-      if (pkg.name === 'outpost' && typeof pkg.version === 'string') return pkg.version
-    } catch {}
-    const parent = dirname(dir)
-    if (parent === dir) return 'unknown'
-    dir = parent
+  try {
+    const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: unknown }
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown'
+  } catch {
+    return 'unknown'
   }
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
+import { packageRoot } from '../paths.js'
 import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { schnorr } from '@noble/curves/secp256k1.js'
 import { computeId } from './event.js'
 import type { NostrEvent } from './types.js'
@@ -32,21 +32,10 @@ export const RECORD_SIZE = 128
 
 const ADDON_REL = join('native', 'build', 'Release', 'outpost_schnorr.node')
 
-/**
- * Finds the addon by walking up to the package root (the directory holding both package.json
- * and native/): this file runs from node/src/events (tests) and from dist/events (build).
- */
+/** The addon under the package root (this file runs from node/src/events in tests and dist/events when built). */
 export function nativeAddonPath (): string | null {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (;;) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'native'))) {
-      const p = join(dir, ADDON_REL)
-      return existsSync(p) ? p : null
-    }
-    const up = dirname(dir)
-    if (up === dir) return null
-    dir = up
-  }
+  const p = join(packageRoot(), ADDON_REL)
+  return existsSync(p) ? p : null
 }
 
 let nativeCache: { addon: NativeSchnorr | null, error: unknown } | undefined
