@@ -1,7 +1,8 @@
 import t from 'tap'
+import { ensureBuilt } from '../helpers/node-process.js'
 import { execFile } from 'node:child_process'
 import { EventEmitter } from 'node:events'
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { main } from '../../node/src/cli/main.js'
@@ -285,16 +286,7 @@ t.test('a coded reindex failure exits 1 with its message', async t => {
   t.equal(r.err(), 'data dir is locked\n')
 })
 
-// The real binary, for what needs no node: it runs dist/, so build it when stale.
-function newestMtime (dir: string): number {
-  let newest = 0
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name)
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs)
-  }
-  return newest
-}
-
+// The real binary, for what needs no node: it runs dist/, built when stale.
 async function exec (file: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number, stdout: string, stderr: string }> {
   return await new Promise(resolve => {
     execFile(file, args, { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', ...env } }, (err, stdout, stderr) => {
@@ -306,10 +298,7 @@ async function exec (file: string, args: string[], env: Record<string, string> =
 
 t.test('bin/outpost.js', async t => {
   const built = join(ROOT, 'dist', 'cli', 'main.js')
-  if (!existsSync(built) || statSync(built).mtimeMs < newestMtime(join(ROOT, 'node', 'src'))) {
-    // tsc emits even with type errors elsewhere in the tree; what matters is dist/cli
-    await exec(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'])
-  }
+  ensureBuilt()
   t.ok(existsSync(built), 'dist/cli/main.js built')
   const bin = join(ROOT, 'bin', 'outpost.js')
 

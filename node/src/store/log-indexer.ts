@@ -25,7 +25,6 @@ export class LogIndexer {
   private readonly limits: Limits
   private readonly log: Logger
   private readonly now: () => number
-  private readonly nums = new Map<string, number>()
   private nextNum = -1
   /** Events skipped because they failed verification, per log (hex key). */
   readonly invalid = new Map<string, number>()
