@@ -1,6 +1,6 @@
 import type { Limits } from '../config/types.js'
 import type { NostrEvent } from './types.js'
-import { computeId, shapeError } from './event.js'
+import { computeId, pickEvent, shapeError } from './event.js'
 
 export type Validation = { ok: true, event: NostrEvent, json: string } | { ok: false, message: string }
 
@@ -11,8 +11,7 @@ export type Validation = { ok: true, event: NostrEvent, json: string } | { ok: f
 export function validateEvent (v: unknown, limits: Limits, nowSeconds: number): Validation {
   const shape = shapeError(v)
   if (shape !== null) return { ok: false, message: `invalid: ${shape}` }
-  const raw = v as NostrEvent
-  const event: NostrEvent = { id: raw.id, pubkey: raw.pubkey, created_at: raw.created_at, kind: raw.kind, tags: raw.tags, content: raw.content, sig: raw.sig }
+  const event = pickEvent(v as NostrEvent)
   if (event.tags.length > limits.maxTags) return { ok: false, message: `invalid: too many tags (max ${limits.maxTags})` }
   if (event.content.length > limits.maxContentLength) return { ok: false, message: `invalid: content too long (max ${limits.maxContentLength} characters)` }
   if (event.created_at > nowSeconds + limits.maxFutureSeconds) return { ok: false, message: `invalid: created_at is more than ${limits.maxFutureSeconds} seconds in the future` }

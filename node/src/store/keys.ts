@@ -70,10 +70,6 @@ export function splitTimeKey (k: Buffer): { ts: number, id: Buffer } {
   return { ts: k.readUInt32BE(k.length - 36), id: k.subarray(k.length - 32) }
 }
 
-export function prefixRange (prefix: number): { gte: Buffer, lt: Buffer } {
-  return { gte: Buffer.from([prefix]), lt: Buffer.from([prefix + 1]) }
-}
-
 export { MAX_TS }
 
 export function u64 (n: number): Buffer {
