@@ -79,6 +79,18 @@ t.test('the embedded defaults are a local development node', async t => {
       commitMaxBytes: 1048576,
       writeBufferMiB: 8,
       verifyWorkerThreshold: 32
+    },
+    portal: {
+      enabled: 'auto',
+      mode: 'online',
+      clientTtl: 259200,
+      address: null,
+      port: 0,
+      hostnames: [],
+      title: '',
+      text: '',
+      logo: null,
+      leasesFile: null
     }
   })
   t.equal(load({ isTTY: true }).logPretty, true, 'pretty logs on a terminal')
@@ -172,6 +184,10 @@ function sample (s: Setting): { value: unknown, text: string[] } {
     case 'path': return { value: '/srv/outpost', text: ['/srv/outpost'] }
     case 'community': return { value: 'camp', text: ['camp'] }
     case 'hostPortList': return { value: ['h:1', 'h:2'], text: ['h:1', 'h:2'] }
+    case 'optionalHost': return { value: '10.42.0.1', text: ['10.42.0.1'] }
+    case 'hostList': return { value: ['node.home.arpa', 'camp.local'], text: ['node.home.arpa', 'camp.local'] }
+    case 'text': return { value: 'Welcome to camp', text: ['Welcome to camp'] }
+    case 'optionalPath': return { value: '/srv/outpost/x', text: ['/srv/outpost/x'] }
   }
 }
 

@@ -49,7 +49,7 @@ export function loadConfig (input: LoadConfigInput): Config {
   const sources = new Map<SettingKey, Source>()
 
   const set = (s: Setting, value: unknown, source: Source, base: string): void => {
-    values.set(s.key, s.kind.type === 'path' ? resolve(base, value as string) : value)
+    values.set(s.key, (s.kind.type === 'path' || s.kind.type === 'optionalPath') && typeof value === 'string' ? resolve(base, value) : value)
     sources.set(s.key, source)
   }
 
@@ -75,7 +75,7 @@ export function loadConfig (input: LoadConfigInput): Config {
   const listsSeen = new Set<SettingKey>()
   for (const { setting: s, name, value } of args.flags) {
     let v = value
-    if (s.kind.type === 'hostPortList') {
+    if (s.kind.type === 'hostPortList' || s.kind.type === 'hostList') {
       // repeated flags add up, but replace whatever lower layers said
       const before = listsSeen.has(s.key) ? values.get(s.key) as string[] : []
       listsSeen.add(s.key)
@@ -183,7 +183,7 @@ function readConfigFile (path: string, setting: string): Array<[Setting, unknown
     }
     for (const [k, value] of Object.entries(obj)) {
       const key = at === '' ? k : `${at}.${k}`
-      if (at === '' && (k === 'limits' || k === 'store')) {
+      if (at === '' && (k === 'limits' || k === 'store' || k === 'portal')) {
         walk(value, k)
         continue
       }

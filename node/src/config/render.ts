@@ -8,7 +8,7 @@ const FLAG_COLUMN = 28
 export function flagUsage (s: Setting): string {
   if (s.kind.type === 'boolean') return `--${s.flag}, --no-${s.flag}`
   const usage = `--${s.flag} ${s.arg ?? 'VALUE'}`
-  return s.kind.type === 'hostPortList' ? usage + '...' : usage
+  return s.kind.type === 'hostPortList' || s.kind.type === 'hostList' ? usage + '...' : usage
 }
 
 /** The default as a person reads it. */

@@ -1,11 +1,12 @@
-import type { Config, Limits, StoreOptions } from './types.js'
+import type { Config, Limits, PortalOptions, StoreOptions } from './types.js'
 import type { Kind } from './values.js'
 
 /** Every setting's key path in Config (and in the JSON config file). */
 export type SettingKey =
-  | Exclude<keyof Config, 'limits' | 'store'>
+  | Exclude<keyof Config, 'limits' | 'store' | 'portal'>
   | `limits.${keyof Limits}`
   | `store.${keyof StoreOptions}`
+  | `portal.${keyof PortalOptions}`
 
 /** Inputs the defaults depend on; passed in so the library never looks at the process. */
 export interface DefaultsContext {
@@ -13,7 +14,7 @@ export interface DefaultsContext {
   isTTY: boolean
 }
 
-export type SettingGroup = 'node' | 'sync' | 'logging' | 'limits' | 'store'
+export type SettingGroup = 'node' | 'sync' | 'logging' | 'limits' | 'store' | 'portal'
 
 export interface Setting {
   key: SettingKey
@@ -44,6 +45,8 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 const limit = (flag: string, def: number, doc: string, kind: Kind = positive): Spec =>
   ({ flag, arg: 'N', kind, group: 'limits', doc, default: () => def })
+const portal = (flag: string, arg: string, env: string, kind: Kind, def: unknown, doc: string): Spec =>
+  ({ flag, arg, env, kind, group: 'portal', doc, default: () => def })
 const store = (flag: string, def: number, doc: string, kind: Kind = positive): Spec =>
   ({ flag, arg: 'N', kind, group: 'store', doc, default: () => def })
 
@@ -174,7 +177,18 @@ const specs: { [K in SettingKey]: Spec } = {
   'store.commitMaxEvents': store('commit-max-events', 256, 'Most events in one batch (one log block).'),
   'store.commitMaxBytes': store('commit-max-bytes', MiB, 'Largest log block, in bytes.'),
   'store.writeBufferMiB': { ...store('write-buffer-mib', 8, 'RocksDB memtable size for the log store and the index, in MiB (small on a Pi).', { type: 'int', min: 1, max: 1024 }), env: 'OUTPOST_WRITE_BUFFER_MIB' },
-  'store.verifyWorkerThreshold': store('verify-worker-threshold', 32, 'Check signatures on worker threads when a batch has at least this many events.')
+  'store.verifyWorkerThreshold': store('verify-worker-threshold', 32, 'Check signatures on worker threads when a batch has at least this many events.'),
+  // Captive portal (node/src/portal); env names spelled out: the leaf names alone are ambiguous
+  'portal.enabled': portal('portal', 'MODE', 'OUTPOST_PORTAL', { type: 'enum', values: ['auto', 'on', 'off'] }, 'auto', 'Captive portal: probe answers, redirects and the splash; auto = on in the hotspot role, off in the relay role.'),
+  'portal.mode': portal('portal-mode', 'MODE', 'OUTPOST_PORTAL_MODE', { type: 'enum', values: ['online', 'honest'] }, 'online', 'online: after Continue the OS probes answer "online" so phones keep the Wi-Fi; honest: they stay captive.'),
+  'portal.clientTtl': portal('portal-client-ttl', 'SECONDS', 'OUTPOST_PORTAL_CLIENT_TTL', positive, 3 * 24 * 3600, 'How long a phone stays accepted after Continue, in seconds.'),
+  'portal.address': { ...portal('portal-address', 'HOST', 'OUTPOST_PORTAL_ADDRESS', { type: 'optionalHost' }, null, 'Address phones are sent to (e.g. 10.42.0.1 or node.home.arpa); unset = the address the phone reached the node on.'), defaultDoc: 'the address reached' },
+  'portal.port': { ...portal('portal-port', 'N', 'OUTPOST_PORTAL_PORT', port, 0, 'Port phones are sent to (80 behind the hotspot\'s port redirect); 0 = the port the node listens on.') },
+  'portal.hostnames': { ...portal('portal-hostname', 'NAME', 'OUTPOST_PORTAL_HOSTNAMES', { type: 'hostList' }, [], 'Another name of this node, served directly and never redirected; repeat the flag, comma-separate in the environment.'), defaultDoc: 'none' },
+  'portal.title': { ...portal('portal-title', 'TEXT', 'OUTPOST_PORTAL_TITLE', { type: 'text', max: 80 }, '', 'Splash page title (the community name); empty = the node name.'), defaultDoc: 'the node name' },
+  'portal.text': { ...portal('portal-text', 'TEXT', 'OUTPOST_PORTAL_TEXT', { type: 'text', max: 2000 }, '', 'Operator paragraph on the splash page (plain text, blank lines start paragraphs).'), defaultDoc: 'none' },
+  'portal.logo': { ...portal('portal-logo', 'FILE', 'OUTPOST_PORTAL_LOGO', { type: 'optionalPath' }, null, 'Image (png, jpeg, gif, webp or svg, at most 512 KiB) shown on the splash page.'), defaultDoc: 'none' },
+  'portal.leasesFile': { ...portal('portal-leases', 'FILE', 'OUTPOST_PORTAL_LEASES', { type: 'optionalPath' }, null, 'dnsmasq leases file used to find a phone\'s MAC address when the ARP table has none.'), defaultDoc: 'none' }
 }
 
 /** Environment variable derived from the key's last part: limits.maxTags -> OUTPOST_MAX_TAGS. */
@@ -199,7 +213,8 @@ export const GROUP_TITLES: Record<SettingGroup, string> = {
   sync: 'Sync',
   logging: 'Logging',
   limits: 'Limits (per client)',
-  store: 'Store'
+  store: 'Store',
+  portal: 'Captive portal'
 }
 
 export function settingByFlag (flag: string): Setting | undefined {

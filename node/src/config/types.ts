@@ -40,6 +40,30 @@ export interface StoreOptions {
   verifyWorkerThreshold: number
 }
 
+/** The captive portal that leads phones joining the hotspot to the web app. */
+export interface PortalOptions {
+  /** auto = on in the hotspot role, off in the relay role. */
+  enabled: 'auto' | 'on' | 'off'
+  /** online: after Continue, probes answer "online" so phones keep the Wi-Fi; honest: they stay captive. */
+  mode: 'online' | 'honest'
+  /** Seconds a client stays accepted after Continue. */
+  clientTtl: number
+  /** Host (IP or name) phones are sent to; null = the address the phone reached the node on. */
+  address: string | null
+  /** Port phones are sent to; 0 = the port the node listens on. */
+  port: number
+  /** More names that mean this node (served directly, never redirected). */
+  hostnames: string[]
+  /** Splash title; empty = the node name. */
+  title: string
+  /** Operator paragraph on the splash; empty = none. */
+  text: string
+  /** Image file shown on the splash; null = none. */
+  logo: string | null
+  /** dnsmasq leases file read to map client IPs to MACs; null = only the ARP/neighbour table. */
+  leasesFile: string | null
+}
+
 /** The whole node configuration: defaults < config file < OUTPOST_* env < CLI flags. */
 export interface Config {
   /** Where the Corestore, the index and the node's keys live. */
@@ -70,4 +94,5 @@ export interface Config {
   logPretty: boolean
   limits: Limits
   store: StoreOptions
+  portal: PortalOptions
 }

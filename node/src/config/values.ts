@@ -10,6 +10,10 @@ export type Kind =
   | { type: 'path' }
   | { type: 'community' }
   | { type: 'hostPortList' }
+  | { type: 'optionalHost' }
+  | { type: 'hostList' }
+  | { type: 'text', max: number }
+  | { type: 'optionalPath' }
 
 /** A value was rejected; `reason` reads after the setting name ("must be ..."). */
 export class InvalidValue extends Error {
@@ -44,6 +48,10 @@ export function describeKind (kind: Kind): string {
     case 'path': return 'a non-empty path'
     case 'community': return 'a community id or file'
     case 'hostPortList': return 'HOST:PORT (port 1-65535)'
+    case 'optionalHost': return 'an IP address or host name (empty = unset)'
+    case 'hostList': return 'host names'
+    case 'text': return `at most ${kind.max} characters without control characters other than newlines`
+    case 'optionalPath': return 'a path (empty = unset)'
   }
 }
 
@@ -68,7 +76,11 @@ export function parseText (kind: Kind, text: string): unknown {
       // empty = no community (a private one), so an env file can unset it
       return text === '' ? null : checkValue(kind, text)
     case 'hostPortList':
+    case 'hostList':
       return checkValue(kind, splitList(text))
+    case 'optionalHost':
+    case 'optionalPath':
+      return text === '' ? null : checkValue(kind, text)
     default:
       return checkValue(kind, text)
   }
@@ -114,6 +126,28 @@ export function checkValue (kind: Kind, value: unknown): unknown {
       }
       return out
     }
+    case 'optionalHost':
+      if (value === null) return null
+      if (typeof value !== 'string' || !isHost(value)) invalid(kind, value)
+      return value
+    case 'hostList': {
+      if (!Array.isArray(value)) throw new InvalidValue('must be a list of host names', value)
+      const out: string[] = []
+      for (const item of value) {
+        if (typeof item !== 'string' || !isHost(item)) invalid({ type: 'host' }, item)
+        const name = item.toLowerCase()
+        if (!out.includes(name)) out.push(name)
+      }
+      return out
+    }
+    case 'text':
+      // eslint-disable-next-line no-control-regex
+      if (typeof value !== 'string' || value.length > kind.max || /[\u0000-\u0009\u000b-\u001f\u007f]/.test(value)) invalid(kind, value)
+      return value
+    case 'optionalPath':
+      if (value === null) return null
+      if (typeof value !== 'string' || value.trim() === '' || value.includes('\0')) invalid(kind, value)
+      return value
   }
 }
 
