@@ -6,12 +6,15 @@ import { Store } from './store/store.js'
 import { RelayServer } from './relay/relay-server.js'
 import { buildNip11 } from './relay/nip11.js'
 import { createHttpApp, createHttpServer, listen, closeHttpServer } from './http/app.js'
+import { CaptivePortal, portalEnabled } from './portal/portal.js'
 import { packageVersion } from './cli/version.js'
 import { packageRoot } from './paths.js'
 
 export interface OutpostNode {
   readonly config: Config
   readonly store: Store
+  /** null when the portal is off (relay role, or portal.enabled off). */
+  readonly portal: CaptivePortal | null
   readonly address: { host: string, port: number }
   /** Stops in reverse order of start; idempotent. */
   close (): Promise<void>
@@ -29,7 +32,11 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
   let ready = false
   let relay: RelayServer | null = null
   let server: Server | null = null
+  let portal: CaptivePortal | null = null
   try {
+    if (portalEnabled(config.portal, config.role)) {
+      portal = await CaptivePortal.open({ portal: config.portal, name: config.name, dataDir: config.dataDir, listenHost: config.host, log })
+    }
     relay = new RelayServer({ store, limits: config.limits, log })
     const nip11 = buildNip11({ name: config.name, version, limits: config.limits })
     const app = createHttpApp({
@@ -44,7 +51,8 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
         connections: relay?.connections ?? 0,
         store: store.status()
       }),
-      staticDir: opts.staticDir ?? path.join(packageRoot(), 'captive-portal')
+      staticDir: opts.staticDir ?? path.join(packageRoot(), 'captive-portal'),
+      portal: portal?.middleware()
     })
     server = createHttpServer(app, relay)
     const address = await listen(server, config.host, config.port)
@@ -54,9 +62,11 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
     let closing: Promise<void> | null = null
     const s = server
     const r = relay
+    const p = portal
     return {
       config,
       store,
+      portal,
       address,
       close: async () => {
         if (closing === null) {
@@ -64,6 +74,7 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
             ready = false
             await r.close()
             await closeHttpServer(s)
+            await p?.close()
             await store.close()
           })()
         }
@@ -73,6 +84,7 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
   } catch (err) {
     await relay?.close().catch(() => {})
     if (server !== null) await closeHttpServer(server).catch(() => {})
+    await portal?.close().catch(() => {})
     await store.close().catch(() => {})
     throw err
   }

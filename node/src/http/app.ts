@@ -14,11 +14,13 @@ export interface HttpAppOptions {
   health: () => { ok: boolean, [k: string]: unknown }
   /** The web client (for now captive-portal/). */
   staticDir: string
+  /** Captive portal (node/src/portal): runs before NIP-11, health and the static files. */
+  portal?: Middleware
 }
 
 const NOSTR_JSON = 'application/nostr+json'
 
-/** The koa app: one error mapper on top, NIP-11, health, static web client, 404. */
+/** The koa app: one error mapper on top, the captive portal, NIP-11, health, static web client, 404. */
 export function createHttpApp (opts: HttpAppOptions): Koa {
   const log = opts.log.child({ scope: 'http' })
   const app = new Koa()
@@ -29,6 +31,7 @@ export function createHttpApp (opts: HttpAppOptions): Koa {
   })
 
   app.use(errorMapper(log))
+  if (opts.portal !== undefined) app.use(opts.portal)
   app.use(nip11(opts.nip11))
   app.use(health(opts.health))
   app.use(staticFiles({ root: opts.staticDir, log }))
