@@ -53,7 +53,8 @@ export class MacResolver {
   private leases: Cached & { mtime: number } | null = null
 
   constructor (opts: MacResolverOptions) {
-    this.opts = { arpFile: '/proc/net/arp', ipNeigh: true, ...opts }
+    // undefined fields must not override the defaults
+    this.opts = { arpFile: opts.arpFile ?? '/proc/net/arp', ipNeigh: opts.ipNeigh ?? true, leasesFile: opts.leasesFile }
   }
 
   async lookup (ip: string): Promise<string | null> {
