@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap'
-import { PROBES } from '../../node/src/portal/probes.js'
+import { readFile } from 'node:fs/promises'
+import { PROBES, renderProbeTable } from '../../node/src/portal/probes.js'
 import { continueFrom, send, startPortalNode, type Res } from './portal-helpers.js'
 
 // The requests each OS really sends and what it needs back to say "online", written out
@@ -98,6 +99,12 @@ t.test('the test list covers every entry of the probe table', async t => {
       }
     }
   }
+})
+
+t.test('the README carries the probe table as generated from the code', async t => {
+  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8')
+  t.ok(readme.includes(renderProbeTable()), 'README.md probe table = renderProbeTable() (regenerate it after changing probes.ts)')
+  t.equal(renderProbeTable().trim().split('\n').length, PROBES.length + 4, 'header, rule, one row per entry, two generic rules')
 })
 
 t.test('each OS probe is captive before Continue and gets its exact online answer after', async t => {

@@ -258,3 +258,29 @@ export function matchProbe (host: string, path: string, userAgent: string): Prob
   if (userAgent.includes('CaptiveNetworkSupport')) return GENERIC_APPLE
   return null
 }
+
+const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, '\\n')
+
+function describeOnline (a: OnlineAnswer): string {
+  if (a === 'app') return '302 to the app (`http://<address>/`)'
+  const parts = [String(a.status)]
+  if (a.type !== undefined) parts.push(`\`Content-Type: ${a.type}\``)
+  for (const [k, v] of Object.entries(a.headers ?? {})) parts.push(`\`${k}: ${v}\``)
+  if (a.body !== undefined && a.body !== '') parts.push(`body \`${cell(JSON.stringify(a.body).slice(1, -1))}\``)
+  else parts.push('empty body')
+  return parts.join(', ')
+}
+
+/** The README's probe table (markdown), generated from PROBES. */
+export function renderProbeTable (): string {
+  const rows = [
+    '| Client | Host(s) | Path | Online answer (after Continue) | Source |',
+    '|---|---|---|---|---|'
+  ]
+  for (const p of [...PROBES, GENERIC_204, GENERIC_APPLE]) {
+    const hosts = p.hosts.length === 0 ? (p === GENERIC_APPLE ? `any, agent \`CaptiveNetworkSupport…\`` : 'any') : p.hosts.map(h => `\`${h}\``).join(', ')
+    const paths = p.paths === '*' ? 'any' : p.paths.map(x => `\`${x}\``).join(', ')
+    rows.push(`| ${cell(p.client)} | ${hosts} | ${paths} | ${describeOnline(p.online)} | ${cell(p.source)} |`)
+  }
+  return rows.join('\n') + '\n'
+}
