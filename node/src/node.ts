@@ -44,7 +44,8 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
         connections: relay?.connections ?? 0,
         store: store.status()
       }),
-      staticDir: opts.staticDir ?? path.join(packageRoot(), 'captive-portal')
+      // the built phone client (npm run build:web)
+      staticDir: opts.staticDir ?? path.join(packageRoot(), 'captive-portal', 'dist')
     })
     server = createHttpServer(app, relay)
     const address = await listen(server, config.host, config.port)
