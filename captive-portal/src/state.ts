@@ -147,17 +147,22 @@ class AppState {
     return this.mineLoaded
   }
 
-  setIdentity (id: Identity): void {
+  /** A one-line message for the Me page (e.g. after creating an identity). */
+  notice = ''
+
+  /** `fresh`: a key just made here, so the relay has nothing of it yet. */
+  setIdentity (id: Identity, fresh = false): void {
     saveKey(this.store, id.sk)
     this.identity = id
-    this.mineLoaded = false
+    this.mineLoaded = fresh
     this.emit()
-    void this.loadMine()
+    if (!fresh) void this.loadMine()
   }
 
   forget (): void {
     forgetKey(this.store)
     this.identity = null
+    this.notice = ''
     this.emit()
   }
 

@@ -33,9 +33,11 @@ function ProfileForm ({ submitLabel, onDone }: { submitLabel: string, onDone?: (
   }, [p?.created_at])
   const submit = (e: Event): void => {
     e.preventDefault()
-    if (app.identity === null) app.setIdentity(newIdentity())
+    const creating = app.identity === null
+    if (creating) app.setIdentity(newIdentity(), true)
     app.saveProfile({ name, about, tags: parseTagList(tags) })
-    setSaved(true)
+    app.notice = creating ? 'Your identity is ready. Saved.' : ''
+    setSaved(!creating)
     onDone?.()
   }
   return (
@@ -173,6 +175,7 @@ export function Me () {
     <section class='me'>
       <h2>Your profile</h2>
       <p class='small mono'>{npubOf(app.identity.pubkey)}</p>
+      {app.notice !== '' && <p role='status' class='ok'>{app.notice}</p>}
       {app.mineReady ? <ProfileForm submitLabel='Save profile' /> : <p class='hint' role='status'>Loading your profile…</p>}
       <p><a href={'#/p/' + app.identity.pubkey}>See your public page</a> · Following {app.myFollows.length}</p>
       <Backup />
