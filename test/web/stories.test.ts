@@ -25,7 +25,7 @@ t.test('two phones: identity with tags, post, find by tag, follow, reply live, l
   await A.page.getByLabel('Your tags').fill('#camping music, #Medic')
   await A.page.getByRole('button', { name: 'Create my identity' }).click()
   await A.page.getByText('Saved.').waitFor(WAIT)
-  const aKey = await A.page.evaluate(() => localStorage.getItem('outpost.sk'))
+  const aKey = await A.page.evaluate('localStorage.getItem("outpost.sk")')
   t.match(aKey, /^[0-9a-f]{64}$/, 'the secret key is kept in the browser')
 
   await A.page.locator('.tabs').getByRole('link', { name: 'Here', exact: true }).click()
@@ -141,7 +141,7 @@ t.test('two phones: identity with tags, post, find by tag, follow, reply live, l
   await C.page.getByText('Following 1').waitFor(WAIT)
   t.equal(await C.page.getByLabel('Display name').inputValue(), 'Alice Camp', 'the profile came back from the relay')
   t.equal(await C.page.getByLabel('Your tags').inputValue(), '#camping #music #medic', 'with its tags')
-  t.equal(await C.page.evaluate(() => localStorage.getItem('outpost.sk')), aKey, 'same key as A')
+  t.equal(await C.page.evaluate('localStorage.getItem("outpost.sk")'), aKey, 'same key as A')
   await C.page.locator('.tabs').getByRole('link', { name: 'Following', exact: true }).click()
   await C.page.locator('.post').getByText('Welcome Alice!').waitFor(WAIT)
 

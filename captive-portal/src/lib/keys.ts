@@ -9,6 +9,7 @@ export const NCRYPTSEC_LOGN = 14
 export class KeyError extends Error {
   constructor (message: string, readonly code: 'EMPTY' | 'FORMAT' | 'PASSWORD_NEEDED' | 'BAD_PASSWORD') {
     super(message)
+    this.name = 'KeyError'
   }
 }
 

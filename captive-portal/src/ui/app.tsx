@@ -38,8 +38,9 @@ function Page ({ route }: { route: Route }) {
   switch (route.name) {
     case 'here':
       return <>
-        {app.me === null && <div class='welcome'><CaptiveNotice /><p>You are on this place's own network. Read what people here are saying, then <a href='#/me'>join in one tap</a>.</p></div>}
-        <Composer />
+        {app.me === null
+          ? <div class='welcome'><CaptiveNotice /><p>You are on this place's own network. Read what people here are saying, then <a href='#/me'>join in one tap</a>.</p></div>
+          : <Composer />}
         <Feed filter={{ kinds: [1] }} feedKey='here' empty='Nothing posted here yet. Be the first!' />
       </>
     case 'following': {
