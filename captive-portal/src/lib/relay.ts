@@ -138,7 +138,6 @@ export class Relay {
     }
     this.ws = ws
     ws.onopen = () => {
-      this.attempt = 0
       this.setStatus('connected')
       for (const s of this.subs.values()) this.sendSub(s)
       this.flush()
@@ -162,6 +161,8 @@ export class Relay {
   }
 
   private onMessage (data: unknown): void {
+    // the backoff resets only once the relay answers: a socket that opens and drops is no success
+    this.attempt = 0
     if (typeof data !== 'string') return
     let msg: unknown
     try {

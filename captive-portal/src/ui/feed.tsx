@@ -53,6 +53,9 @@ function useFeed (base: Filter | null, key: string, accept: (e: NostrEvent) => b
       first = []
       publish()
     })
+    // written here but not yet on the relay (offline, or just after a reload)
+    addAll(app.relay.outbox.pending.filter(e => matches(base, e)))
+    publish()
     const local = (e: NostrEvent): void => { if (matches(base, e)) { addAll([e]); publish() } }
     app.localListeners.add(local)
     return () => { alive = false; sub.close(); app.localListeners.delete(local) }
