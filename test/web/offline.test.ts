@@ -65,3 +65,21 @@ t.test('posts written while the relay is unreachable are queued, survive a reloa
   t.equal((await relayQuery(base, { kinds: [1] })).length, 1, 'exactly one copy on the relay')
   t.same(P.problems, [])
 })
+
+t.test('inside a captive-portal sheet the app asks to open the real browser before making a key', async t => {
+  const { base } = await startNode(t)
+  const browser = await launchBrowser(t)
+  const cna = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148'
+  const S = await phone(browser, { userAgent: cna })
+  await S.page.goto(base)
+  const notice = S.page.getByRole('alert').filter({ hasText: 'Open this page in your browser' })
+  await notice.waitFor(WAIT)
+  t.ok((await notice.textContent())?.includes(base), 'the notice shows the node address')
+  await S.page.locator('.tabs').getByRole('link', { name: 'Join', exact: true }).click()
+  await S.page.getByRole('alert').filter({ hasText: 'Open this page in your browser' }).waitFor(WAIT)
+  await screenshot(S.page, 'captive-sheet')
+  const R = await phone(browser)
+  await R.page.goto(base + '#/me')
+  await R.page.getByLabel('Display name').waitFor(WAIT)
+  t.equal(await R.page.getByText('Open this page in your browser').count(), 0, 'a real browser gets no such notice')
+})
