@@ -118,7 +118,7 @@ export function Feed ({ filter, feedKey, empty, accept = () => true }: { filter:
   const from = Math.max(0, visible.length - WINDOW)
   const shown = from > 0 ? visible.slice(from) : visible
   return (
-    <section class='feed' aria-busy={loading}>
+    <section class='feed' aria-busy={loading} data-loaded={visible.length}>
       {from > 0 && <button type='button' class='more' onClick={restart}>Back to the newest posts</button>}
       {shown.map(e => <PostCard key={e.id} ev={e} />)}
       {!loading && visible.length === 0 && <p class='empty'>{empty}</p>}
