@@ -51,7 +51,8 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
         connections: relay?.connections ?? 0,
         store: store.status()
       }),
-      staticDir: opts.staticDir ?? path.join(packageRoot(), 'captive-portal'),
+      // the built phone client (npm run build:web)
+      staticDir: opts.staticDir ?? path.join(packageRoot(), 'captive-portal', 'dist'),
       portal: portal?.middleware()
     })
     server = createHttpServer(app, relay)

@@ -1,0 +1,209 @@
+import { finalizeEvent } from 'nostr-tools/pure'
+import { Relay } from './lib/relay.js'
+import { Outbox } from './lib/outbox.js'
+import { forgetKey, loadKey, saveKey, type Identity } from './lib/keys.js'
+import { parseProfile, type Profile } from './lib/profile.js'
+import { followedPubkeys, addFollow, removeFollow } from './lib/follows.js'
+import { after, contactsTemplate, deletionTemplate, noteTemplate, profileTemplate, reactionTemplate, type ProfileFields } from './lib/events.js'
+import { now, type EventTemplate, type KeyValueStore, type NostrEvent } from './lib/types.js'
+import { detectCaptive } from './lib/env.js'
+
+/** localStorage when it works; memory otherwise (captive sheets, private modes). */
+function storage (): { store: KeyValueStore, works: boolean } {
+  try {
+    const ls = window.localStorage
+    const k = 'outpost.probe'
+    ls.setItem(k, '1')
+    ls.removeItem(k)
+    return { store: ls, works: true }
+  } catch {
+    const m = new Map<string, string>()
+    return { store: { getItem: k => m.get(k) ?? null, setItem: (k, v) => { m.set(k, v) }, removeItem: k => { m.delete(k) } }, works: false }
+  }
+}
+
+type Listener = () => void
+
+/** The whole app's shared state; components re-render on `changed`. */
+class AppState {
+  readonly store: KeyValueStore
+  readonly captive: ReturnType<typeof detectCaptive>
+  readonly relay: Relay
+  identity: Identity | null
+  readonly profiles = new Map<string, Profile>()
+  /** newest kind 3 per author seen */
+  readonly contacts = new Map<string, NostrEvent>()
+  readonly likes = new Map<string, Set<string>>()
+  readonly deleted = new Set<string>()
+  /** every event signed here this session, for the export (merged with the relay's copy) */
+  private readonly listeners = new Set<Listener>()
+  private readonly wanted = new Set<string>()
+  private readonly asked = new Set<string>()
+  private wantTimer: ReturnType<typeof setTimeout> | null = null
+  private mineLoaded = false
+  mineLoading = false
+
+  constructor () {
+    const s = storage()
+    this.store = s.store
+    this.captive = detectCaptive(navigator.userAgent, s.works)
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:'
+    this.relay = new Relay(`${proto}//${location.host}/`, new Outbox(this.store))
+    this.relay.onChange(() => this.emit())
+    this.identity = loadKey(this.store)
+  }
+
+  start (): void {
+    this.relay.start()
+    // profiles, likes and deletions as they happen, for everything on screen
+    this.relay.subscribe([{ kinds: [0, 5, 7], since: now() }], e => this.ingest(e))
+    if (this.identity !== null) void this.loadMine()
+  }
+
+  on (fn: Listener): () => void {
+    this.listeners.add(fn)
+    return () => this.listeners.delete(fn)
+  }
+
+  emit (): void {
+    for (const fn of this.listeners) fn()
+  }
+
+  /** Folds profile, follow list, like and deletion events into the caches. */
+  ingest (e: NostrEvent): void {
+    if (e.kind === 0) {
+      const old = this.profiles.get(e.pubkey)
+      if (old !== undefined && old.created_at >= e.created_at) return
+      this.profiles.set(e.pubkey, parseProfile(e))
+    } else if (e.kind === 3) {
+      const old = this.contacts.get(e.pubkey)
+      if (old !== undefined && old.created_at >= e.created_at) return
+      this.contacts.set(e.pubkey, e)
+    } else if (e.kind === 7) {
+      const target = [...e.tags].reverse().find(t => t[0] === 'e')?.[1]
+      if (target === undefined || e.content === '-') return
+      let s = this.likes.get(target)
+      if (s === undefined) this.likes.set(target, s = new Set())
+      if (s.has(e.pubkey)) return
+      s.add(e.pubkey)
+    } else if (e.kind === 5) {
+      for (const t of e.tags) if (t[0] === 'e' && t[1] !== undefined) this.deleted.add(t[1])
+    } else {
+      return
+    }
+    this.emit()
+  }
+
+  /** Asks the relay for profiles not seen yet, batched. */
+  want (pubkeys: Iterable<string>): void {
+    for (const pk of pubkeys) if (!this.asked.has(pk) && !this.profiles.has(pk)) this.wanted.add(pk)
+    if (this.wanted.size === 0 || this.wantTimer !== null) return
+    this.wantTimer = setTimeout(() => {
+      this.wantTimer = null
+      const list = [...this.wanted]
+      this.wanted.clear()
+      for (const pk of list) this.asked.add(pk)
+      for (let i = 0; i < list.length; i += 200) {
+        void this.relay.query([{ kinds: [0], authors: list.slice(i, i + 200) }]).then(evs => { for (const e of evs) this.ingest(e) })
+      }
+    }, 30)
+  }
+
+  /** Likes of events shown, fetched once per page. */
+  async loadLikes (ids: string[]): Promise<void> {
+    if (ids.length === 0) return
+    const evs = await this.relay.query([{ kinds: [7], '#e': ids }])
+    for (const e of evs) this.ingest(e)
+  }
+
+  get me (): string | null {
+    return this.identity?.pubkey ?? null
+  }
+
+  get myProfile (): Profile | null {
+    return this.me !== null ? this.profiles.get(this.me) ?? null : null
+  }
+
+  get myFollows (): string[] {
+    return this.me !== null ? followedPubkeys(this.contacts.get(this.me)) : []
+  }
+
+  /** Own profile and follow list from the relay: on start, after an import. */
+  async loadMine (): Promise<void> {
+    const me = this.me
+    if (me === null) return
+    this.mineLoading = true
+    this.emit()
+    const evs = await this.relay.query([{ kinds: [0, 3], authors: [me] }])
+    for (const e of evs) this.ingest(e)
+    // an edit still waiting in the outbox is newer than what the relay has
+    for (const e of this.relay.outbox.pending) this.ingest(e)
+    this.mineLoaded = true
+    this.mineLoading = false
+    this.emit()
+  }
+
+  get mineReady (): boolean {
+    return this.mineLoaded
+  }
+
+  /** A one-line message for the Me page (e.g. after creating an identity). */
+  notice = ''
+
+  /** `fresh`: a key just made here, so the relay has nothing of it yet. */
+  setIdentity (id: Identity, fresh = false): void {
+    saveKey(this.store, id.sk)
+    this.identity = id
+    this.mineLoaded = fresh
+    this.emit()
+    if (!fresh) void this.loadMine()
+  }
+
+  forget (): void {
+    forgetKey(this.store)
+    this.identity = null
+    this.notice = ''
+    this.emit()
+  }
+
+  /** Signs with the phone's key, shows the event at once, queues it for the relay. */
+  sign (tpl: EventTemplate): NostrEvent {
+    if (this.identity === null) throw new Error('no identity')
+    const ev = finalizeEvent(tpl, this.identity.sk) as NostrEvent
+    this.relay.publish(ev)
+    this.ingest(ev)
+    for (const fn of this.localListeners) fn(ev)
+    return ev
+  }
+
+  /** Feeds that want the user's own events right away, before the relay echoes them. */
+  readonly localListeners = new Set<(e: NostrEvent) => void>()
+
+  saveProfile (p: ProfileFields): void {
+    const prev = this.myProfile
+    const tpl = profileTemplate(p, prev?.raw)
+    this.sign(tpl.created_at <= (prev?.created_at ?? 0) ? { ...tpl, created_at: (prev?.created_at ?? 0) + 1 } : tpl)
+  }
+
+  post (content: string, replyTo?: NostrEvent): NostrEvent {
+    return this.sign(noteTemplate(content, replyTo))
+  }
+
+  like (target: NostrEvent): void {
+    if (this.me === null || this.likes.get(target.id)?.has(this.me) === true) return
+    this.sign(reactionTemplate(target))
+  }
+
+  remove (target: NostrEvent): void {
+    this.sign(deletionTemplate([target]))
+  }
+
+  setFollow (pubkey: string, follow: boolean): void {
+    if (this.me === null) return
+    const prev = this.contacts.get(this.me) ?? null
+    const tags = follow ? addFollow(prev?.tags ?? [], pubkey) : removeFollow(prev?.tags ?? [], pubkey)
+    this.sign(after(contactsTemplate(tags, prev?.content ?? ''), prev))
+  }
+}
+
+export const app = new AppState()

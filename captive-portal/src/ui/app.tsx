@@ -1,0 +1,83 @@
+import { app } from '../state.js'
+import { href, type Route } from '../lib/env.js'
+import { useApp, useRoute } from './hooks.js'
+import { Feed } from './feed.js'
+import { Composer } from './post.js'
+import { ThreadView } from './thread.js'
+import { People } from './people.js'
+import { ProfileView } from './profile.js'
+import { CaptiveNotice, Me } from './me.js'
+
+function Status () {
+  const s = app.relay.status
+  const pending = app.relay.outbox.size
+  const label = s === 'connected' ? 'Connected' : s === 'connecting' ? 'Connecting…' : 'Reconnecting…'
+  return (
+    <p class={'status ' + s} role='status' aria-live='polite' data-testid='status'>
+      <span class='dot' aria-hidden='true' />{label}
+      {pending > 0 && <span class='pending' data-testid='pending'> · {pending} waiting to send</span>}
+    </p>
+  )
+}
+
+function Nav ({ route }: { route: Route }) {
+  const items: Array<[Route, string]> = [
+    [{ name: 'here' }, 'Here'],
+    [{ name: 'following' }, 'Following'],
+    [{ name: 'people', query: '' }, 'People'],
+    [{ name: 'me' }, app.me !== null ? 'Me' : 'Join']
+  ]
+  return (
+    <nav class='tabs' aria-label='Main'>
+      {items.map(([r, label]) => <a key={label} href={href(r)} aria-current={r.name === route.name ? 'page' : undefined}>{label}</a>)}
+    </nav>
+  )
+}
+
+function Page ({ route }: { route: Route }) {
+  switch (route.name) {
+    case 'here':
+      return <>
+        {app.me === null
+          ? <div class='welcome'><CaptiveNotice /><p>You are on this place's own network. Read what people here are saying, then <a href='#/me'>join in one tap</a>.</p></div>
+          : <Composer />}
+        <Feed filter={{ kinds: [1] }} feedKey='here' empty='Nothing posted here yet. Be the first!' />
+      </>
+    case 'following': {
+      if (app.me === null) return <p class='empty'><a href='#/me'>Create your identity</a>, then follow people to see their posts here.</p>
+      if (!app.mineReady) return <p class='hint' role='status'>Loading…</p>
+      const authors = [...app.myFollows, app.me]
+      return <>
+        <Composer />
+        <Feed filter={{ kinds: [1], authors }} feedKey={'following:' + authors.join(',')} empty='Follow people (see People) to fill this timeline.' />
+      </>
+    }
+    case 'tag':
+      return <>
+        <h2>#{route.tag}</h2>
+        <Composer prefill={'#' + route.tag + ' '} />
+        <Feed filter={{ kinds: [1], '#t': [route.tag] }} feedKey={'tag:' + route.tag} empty={'No posts with #' + route.tag + ' yet.'} />
+      </>
+    case 'thread': return <ThreadView id={route.id} />
+    case 'profile': return <ProfileView pubkey={route.pubkey} />
+    case 'people': return <People query={route.query} />
+    case 'me': return <Me />
+  }
+}
+
+export function App () {
+  useApp()
+  const route = useRoute()
+  return (
+    <>
+      <header class='top'>
+        <h1><a href='#/'>Outpost</a></h1>
+        <Status />
+      </header>
+      <main id='main'>
+        <Page route={route} />
+      </main>
+      <Nav route={route} />
+    </>
+  )
+}

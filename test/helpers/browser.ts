@@ -1,0 +1,108 @@
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import WebSocket from 'ws'
+import type { Test } from 'tap'
+import type { Filter, NostrEvent } from '../../node/src/events/types.js'
+import { ROOT, spawnNode, type NodeProcess } from './node-process.js'
+
+const WEB = path.join(ROOT, 'captive-portal')
+
+function newest (p: string): number {
+  const s = statSync(p)
+  if (!s.isDirectory()) return s.mtimeMs
+  return Math.max(s.mtimeMs, ...readdirSync(p).map(f => newest(path.join(p, f))))
+}
+
+/** The phone client is built (captive-portal/dist) and newer than its sources; builds it if not. */
+export function ensureWebBuilt (): void {
+  const built = path.join(WEB, 'dist', 'index.html')
+  if (existsSync(built) && statSync(built).mtimeMs >= Math.max(newest(path.join(WEB, 'src')), newest(path.join(WEB, 'index.html')))) return
+  execFileSync('npm', ['run', 'build:web', '--silent'], { cwd: ROOT, stdio: 'inherit' })
+}
+
+/** A node on loopback with its own temp data dir, serving the built client. */
+export async function startNode (t: Test): Promise<{ node: NodeProcess, base: string }> {
+  ensureWebBuilt()
+  const data = mkdtempSync(path.join(tmpdir(), 'outpost-web-'))
+  t.teardown(() => rmSync(data, { recursive: true, force: true }))
+  const node = await spawnNode(t, ['--swarm', 'off', '--no-lan', '--data', data])
+  return { node, base: `http://127.0.0.1:${node.port}/` }
+}
+
+/** Debian's Chromium, headless, closed at teardown. */
+export async function launchBrowser (t: Test): Promise<Browser> {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking']
+  })
+  t.teardown(async () => { await browser.close() })
+  return browser
+}
+
+export interface Phone {
+  context: BrowserContext
+  page: Page
+  /** uncaught page errors and CSP violations seen so far */
+  problems: string[]
+}
+
+/** A separate "phone": its own context (storage), 360x640 mobile emulation. */
+export async function phone (browser: Browser, opts: { userAgent?: string } = {}): Promise<Phone> {
+  const context = await browser.newContext({
+    viewport: { width: 360, height: 640 },
+    isMobile: true,
+    hasTouch: true,
+    deviceScaleFactor: 1,
+    acceptDownloads: true,
+    userAgent: opts.userAgent ?? 'Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Mobile Safari/537.36'
+  })
+  const page = await context.newPage()
+  const problems: string[] = []
+  page.on('pageerror', err => problems.push('pageerror: ' + err.message))
+  page.on('console', m => { if (m.type() === 'error' && /Content.Security.Policy|Refused/i.test(m.text())) problems.push('csp: ' + m.text()) })
+  return { context, page, problems }
+}
+
+/** Stored events from the node's relay, over a plain WebSocket (what any Nostr client sees). */
+export async function relayQuery (base: string, filter: Filter): Promise<NostrEvent[]> {
+  const ws = new WebSocket(base.replace(/^http/, 'ws'))
+  const out: NostrEvent[] = []
+  return await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { ws.close(); reject(new Error('relay query timed out')) }, 10000)
+    ws.on('open', () => ws.send(JSON.stringify(['REQ', 'q', filter])))
+    ws.on('message', d => {
+      const m = JSON.parse(d.toString()) as unknown[]
+      if (m[0] === 'EVENT') out.push(m[2] as NostrEvent)
+      if (m[0] === 'EOSE') { clearTimeout(timer); ws.close(); resolve(out) }
+    })
+    ws.on('error', err => { clearTimeout(timer); reject(err) })
+  })
+}
+
+/** Publishes signed events straight to the relay and waits for every OK. */
+export async function relayPublish (base: string, events: NostrEvent[]): Promise<void> {
+  const ws = new WebSocket(base.replace(/^http/, 'ws'))
+  const waiting = new Set(events.map(e => e.id))
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { ws.close(); reject(new Error('relay publish timed out')) }, 20000)
+    ws.on('open', () => { for (const e of events) ws.send(JSON.stringify(['EVENT', e])) })
+    ws.on('message', d => {
+      const m = JSON.parse(d.toString()) as unknown[]
+      if (m[0] !== 'OK') return
+      if (m[2] !== true) { clearTimeout(timer); ws.close(); reject(new Error(`rejected: ${String(m[3])}`)); return }
+      waiting.delete(m[1] as string)
+      if (waiting.size === 0) { clearTimeout(timer); ws.close(); resolve() }
+    })
+    ws.on('error', err => { clearTimeout(timer); reject(err) })
+  })
+}
+
+/** Where screenshots go when SCREENSHOTS=dir is set (for looking at the UI), else nowhere. */
+export async function screenshot (page: Page, name: string): Promise<void> {
+  const dir = process.env.SCREENSHOTS
+  if (dir === undefined || dir === '') return
+  await page.screenshot({ path: path.join(dir, name + '.png') })
+}
