@@ -111,7 +111,8 @@ export class LanDiscovery extends EventEmitter {
   private async open (): Promise<void> {
     await this.rescan()
     if (this.closing !== null) return
-    this.every(this.opts.rescanMs ?? 5000, () => { this.rescan().catch(err => this.log.warn({ err }, 'interface rescan failed')) })
+    // the rescan timer keeps the process alive like a listening socket would, until close()
+    this.every(this.opts.rescanMs ?? 5000, () => { this.rescan().catch(err => this.log.warn({ err }, 'interface rescan failed')) }, true)
     this.every(Math.min(1000, this.ttl * 250), () => this.expire())
     this.log.info({ interfaces: this.interfaces().map(i => `${i.name}=${i.address}`), name: this.fqdn }, 'LAN discovery started')
   }
@@ -125,9 +126,9 @@ export class LanDiscovery extends EventEmitter {
     this.log.info('LAN discovery closed')
   }
 
-  private every (ms: number, fn: () => void): void {
+  private every (ms: number, fn: () => void, ref = false): void {
     const t = setInterval(fn, ms)
-    t.unref()
+    if (!ref) t.unref()
     this.timers.add(t)
   }
 
