@@ -52,12 +52,16 @@ export interface NsProcess {
   proc: ChildProcess
   /** stdout lines so far. */
   lines: string[]
+  /** stderr lines so far. */
+  errLines: string[]
   /** stdout lines parsed as JSON (lines that are not JSON are skipped). */
   json: () => unknown[]
   /** stdout and stderr so far, for failure messages. */
   output: () => string
   /** Resolves with the first stdout line (past or future) `match` accepts; rejects on timeout or exit. */
   waitFor: (match: (line: string) => boolean, timeoutMs?: number) => Promise<string>
+  /** Like waitFor over stderr lines. */
+  waitForStderr: (match: (line: string) => boolean, timeoutMs?: number) => Promise<string>
   /** Like waitFor over JSON lines. */
   waitForJson: <T = Record<string, unknown>>(match: (value: T) => boolean, timeoutMs?: number) => Promise<T>
   exited: Promise<number | null>
@@ -145,34 +149,41 @@ export async function createLab (t: Test): Promise<Lab> {
 
 function nsProcess (proc: ChildProcess): NsProcess {
   const lines: string[] = []
+  const errLines: string[] = []
   let all = ''
-  const waiters = new Set<{ match: (line: string) => boolean, resolve: (line: string) => void }>()
+  type Waiter = { match: (line: string) => boolean, resolve: (line: string) => void }
+  const waiters = { out: new Set<Waiter>(), err: new Set<Waiter>() }
   const exited = new Promise<number | null>(resolve => proc.once('exit', code => resolve(code)))
-  createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on('line', line => {
-    lines.push(line)
-    all += line + '\n'
-    for (const w of waiters) if (w.match(line)) { waiters.delete(w); w.resolve(line) }
-  })
-  proc.stderr?.on('data', (d: Buffer) => { all += d.toString() })
+  const read = (stream: NodeJS.ReadableStream, into: string[], set: Set<Waiter>): void => {
+    createInterface({ input: stream }).on('line', line => {
+      into.push(line)
+      all += line + '\n'
+      for (const w of set) if (w.match(line)) { set.delete(w); w.resolve(line) }
+    })
+  }
+  read(proc.stdout as NodeJS.ReadableStream, lines, waiters.out)
+  read(proc.stderr as NodeJS.ReadableStream, errLines, waiters.err)
 
   const parse = (line: string): unknown => {
     try { return JSON.parse(line) } catch { return undefined }
   }
 
-  const waitFor = (match: (line: string) => boolean, timeoutMs = 15_000): Promise<string> => {
-    const seen = lines.find(match)
+  const waitIn = (from: string[], set: Set<Waiter>, match: (line: string) => boolean, timeoutMs = 15_000): Promise<string> => {
+    const seen = from.find(match)
     if (seen !== undefined) return Promise.resolve(seen)
     return new Promise((resolve, reject) => {
       const w = { match, resolve: (line: string) => { clearTimeout(timer); resolve(line) } }
-      const timer = setTimeout(() => { waiters.delete(w); reject(new Error(`no matching line within ${timeoutMs} ms; output:\n${all}`)) }, timeoutMs)
-      waiters.add(w)
+      const timer = setTimeout(() => { set.delete(w); reject(new Error(`no matching line within ${timeoutMs} ms; output:\n${all}`)) }, timeoutMs)
+      set.add(w)
       exited.then(code => {
-        if (!waiters.delete(w)) return
+        if (!set.delete(w)) return
         clearTimeout(timer)
         reject(new Error(`process exited (${code}) before a matching line; output:\n${all}`))
       }, () => {})
     })
   }
+
+  const waitFor = (match: (line: string) => boolean, timeoutMs?: number): Promise<string> => waitIn(lines, waiters.out, match, timeoutMs)
 
   const stop = async (signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<number | null> => {
     if (proc.exitCode !== null || proc.signalCode !== null) return await exited
@@ -186,9 +197,11 @@ function nsProcess (proc: ChildProcess): NsProcess {
   return {
     proc,
     lines,
+    errLines,
     json: () => lines.map(parse).filter(v => v !== undefined),
     output: () => all,
     waitFor,
+    waitForStderr: (match, timeoutMs) => waitIn(errLines, waiters.err, match, timeoutMs),
     waitForJson: <T>(match: (value: T) => boolean, timeoutMs?: number) =>
       waitFor(line => { const v = parse(line); return v !== undefined && match(v as T) }, timeoutMs).then(line => JSON.parse(line) as T),
     exited,

@@ -23,7 +23,7 @@ t.test('a hotspot with an AP side and an uplink side advertises each side its ow
   await lab.connect(q, brB, { ifname: 'eth0', cidr: '10.99.4.2/24' })
   const common = { discoveryId: ID_A, protocol: 1, ttl: 3 }
 
-  const sniffer = await startRaw(lab, p, { sniff: true })
+  const sniffer = await startRaw(lab, p, { address: '10.99.3.2', sniff: true })
   const [all, ap, pp, qq] = await Promise.all([
     startDiscovery(lab, h, { ...common, syncPort: 7201, name: 'hub-all' }),
     // shares the namespace with hub-all, whose membership on eth0 makes Linux deliver the uplink's

@@ -30,10 +30,11 @@ process.once('SIGTERM', async () => {
 `
 
 /** LanDiscovery with these options (log is added) in namespace `ns`; resolves once started. */
-export async function startDiscovery (lab: Lab, ns: string, opts: Record<string, unknown>): Promise<NsProcess> {
+export async function startDiscovery (lab: Lab, ns: string, opts: Record<string, unknown>, logLevel?: string): Promise<NsProcess> {
   ensureBuilt()
   const url = pathToFileURL(path.join(ROOT, 'dist', 'sync', 'mdns.js')).href
-  const p = lab.spawn(ns, process.execPath, ['--input-type=module', '-e', DISCOVERY, url, JSON.stringify(opts)], { cwd: ROOT })
+  const env = logLevel === undefined ? process.env : { ...process.env, OUTPOST_TEST_LOG: logLevel }
+  const p = lab.spawn(ns, process.execPath, ['--input-type=module', '-e', DISCOVERY, url, JSON.stringify(opts)], { cwd: ROOT, env })
   await p.waitForJson<DiscoveryLine>(v => v.event === 'ready')
   return p
 }
@@ -42,17 +43,20 @@ const RAW = `
 const [json] = process.argv.slice(1)
 const { default: mdns } = await import('multicast-dns')
 const dgram = await import('node:dgram')
-const { packets, raw, sniff } = JSON.parse(json)
+const { packets, raw, sniff, address } = JSON.parse(json)
 // {"$b64": "..."} in a packet stands for a Buffer (binary TXT strings)
 const revive = v => Array.isArray(v) ? v.map(revive)
   : v !== null && typeof v === 'object' ? (typeof v.$b64 === 'string' ? Buffer.from(v.$b64, 'base64') : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, revive(x)])))
     : v
-const m = mdns({ bind: '0.0.0.0', reuseAddr: true })
+// a namespace has no default route: multicast goes out only with the interface named
+const m = mdns({ interface: address, bind: '0.0.0.0', reuseAddr: true })
 const out = o => process.stdout.write(JSON.stringify(o) + '\\n')
 m.on('warning', () => {})
 if (sniff) m.on('response', (p, rinfo) => out({ event: 'response', from: rinfo.address, records: [...p.answers, ...p.additionals].map(r => ({ name: r.name, type: r.type, ttl: r.ttl, data: Buffer.isBuffer(r.data) || Array.isArray(r.data) ? String(r.data) : r.data })) }))
 const udp = dgram.createSocket({ type: 'udp4', reuseAddr: true })
 await new Promise(resolve => m.once('ready', resolve))
+await new Promise(resolve => udp.bind(0, resolve))
+udp.setMulticastInterface(address)
 const burst = () => {
   for (const p of packets ?? []) m.send({ type: 'response', flags: 1 << 10, ...revive(p) }, null, () => {})
   for (const hex of raw ?? []) udp.send(Buffer.from(hex, 'hex'), 5353, '224.0.0.251')
@@ -62,8 +66,11 @@ setInterval(burst, 300)
 out({ event: 'ready' })
 `
 
-/** A raw mDNS responder that sends these packets (and raw datagrams, hex) every 300 ms; `sniff` prints every response. */
-export async function startRaw (lab: Lab, ns: string, opts: { packets?: unknown[], raw?: string[], sniff?: boolean }): Promise<NsProcess> {
+/**
+ * A raw mDNS responder on the interface with `address`: sends these packets (and raw datagrams,
+ * hex) every 300 ms; `sniff` prints every response it hears.
+ */
+export async function startRaw (lab: Lab, ns: string, opts: { address: string, packets?: unknown[], raw?: string[], sniff?: boolean }): Promise<NsProcess> {
   const p = lab.spawn(ns, process.execPath, ['--input-type=module', '-e', RAW, JSON.stringify(opts)], { cwd: ROOT })
   await p.waitForJson<{ event: string }>(v => v.event === 'ready')
   return p
