@@ -76,6 +76,8 @@ export interface Lab {
   bridge: () => Promise<string>
   /** A veth pair: `ifname` with address `cidr` (e.g. 10.99.1.2/24) in `ns`, the other end on `bridge`. */
   connect: (ns: string, bridge: string, opts: { ifname: string, cidr: string }) => Promise<void>
+  /** A namespace joined to bridges: `host('a', [{ bridge, ifname: 'eth0', cidr: '10.99.1.1/24' }])`. */
+  host: (label: string, links: Array<{ bridge: string, ifname: string, cidr: string }>) => Promise<string>
   /** Runs `ip <args>` inside a namespace (`ip -n ns ...`) and returns stdout. */
   ip: (ns: string, args: string[]) => Promise<string>
   /** Spawns a command inside a namespace; killed in teardown. */
@@ -144,7 +146,13 @@ export async function createLab (t: Test): Promise<Lab> {
     return p
   }
 
-  return { namespace, bridge, connect, ip: (ns, args) => ip(['-n', ns, ...args]), spawn: spawnIn }
+  const host = async (label: string, links: Array<{ bridge: string, ifname: string, cidr: string }>): Promise<string> => {
+    const ns = await namespace(label)
+    for (const l of links) await connect(ns, l.bridge, l)
+    return ns
+  }
+
+  return { namespace, bridge, connect, host, ip: (ns, args) => ip(['-n', ns, ...args]), spawn: spawnIn }
 }
 
 function nsProcess (proc: ChildProcess): NsProcess {

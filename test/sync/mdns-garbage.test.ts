@@ -34,12 +34,9 @@ const RAW = [
 t.test('garbage and malformed TXT records are ignored and crash nothing', { skip: skip ?? false }, async t => {
   const lab = await createLab(t)
   const br = await lab.bridge()
-  const a = await lab.namespace('a')
-  const r = await lab.namespace('raw')
-  const b = await lab.namespace('b')
-  await lab.connect(a, br, { ifname: 'eth0', cidr: '10.99.6.1/24' })
-  await lab.connect(r, br, { ifname: 'eth0', cidr: '10.99.6.2/24' })
-  await lab.connect(b, br, { ifname: 'eth0', cidr: '10.99.6.3/24' })
+  const [a, r, b] = await Promise.all(['a', 'raw', 'b'].map((label, i) =>
+    lab.host(label, [{ bridge: br, ifname: 'eth0', cidr: `10.99.6.${i + 1}/24` }])))
+  if (a === undefined || r === undefined || b === undefined) throw new Error('unreachable')
 
   const node = await startDiscovery(lab, a, { discoveryId: ID_A, protocol: 1, syncPort: 7001, name: 'node-a', ttl: 3 }, 'debug')
   const junk: Array<[string, unknown]> = [

@@ -14,13 +14,9 @@ t.test('a hotspot with an AP side and an uplink side advertises each side its ow
   const lab = await createLab(t)
   const brA = await lab.bridge()
   const brB = await lab.bridge()
-  const h = await lab.namespace('hotspot')
-  const p = await lab.namespace('ap-peer')
-  const q = await lab.namespace('up-peer')
-  await lab.connect(h, brA, { ifname: 'wlan0', cidr: '10.99.3.1/24' })
-  await lab.connect(h, brB, { ifname: 'eth0', cidr: '10.99.4.1/24' })
-  await lab.connect(p, brA, { ifname: 'eth0', cidr: '10.99.3.2/24' })
-  await lab.connect(q, brB, { ifname: 'eth0', cidr: '10.99.4.2/24' })
+  const h = await lab.host('hotspot', [{ bridge: brA, ifname: 'wlan0', cidr: '10.99.3.1/24' }, { bridge: brB, ifname: 'eth0', cidr: '10.99.4.1/24' }])
+  const p = await lab.host('ap-peer', [{ bridge: brA, ifname: 'eth0', cidr: '10.99.3.2/24' }])
+  const q = await lab.host('up-peer', [{ bridge: brB, ifname: 'eth0', cidr: '10.99.4.2/24' }])
   const common = { discoveryId: ID_A, protocol: 1, ttl: 3 }
 
   const sniffer = await startRaw(lab, p, { address: '10.99.3.2', sniff: true })
@@ -61,8 +57,7 @@ t.test('a configured interface that comes up after start is picked up', { skip: 
   const lab = await createLab(t)
   const br = await lab.bridge()
   const late = await lab.namespace('late')
-  const p = await lab.namespace('peer')
-  await lab.connect(p, br, { ifname: 'eth0', cidr: '10.99.5.2/24' })
+  const p = await lab.host('peer', [{ bridge: br, ifname: 'eth0', cidr: '10.99.5.2/24' }])
   const common = { discoveryId: ID_A, protocol: 1, ttl: 3 }
   const [hub, pp] = await Promise.all([
     startDiscovery(lab, late, { ...common, syncPort: 7301, name: 'hub-late', interfaces: ['wlan0'], rescanMs: 200 }),

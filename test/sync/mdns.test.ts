@@ -10,12 +10,8 @@ const peersSeen = (lines: DiscoveryLine[]): string[] =>
 t.test('nodes on one bridge find each other; another community and another protocol are ignored', { skip: skip ?? false }, async t => {
   const lab = await createLab(t)
   const br = await lab.bridge()
-  const ns: string[] = []
-  for (const [i, label] of ['a', 'b', 'c', 'd'].entries()) {
-    const n = await lab.namespace(label)
-    await lab.connect(n, br, { ifname: 'eth0', cidr: `10.99.1.${i + 1}/24` })
-    ns.push(n)
-  }
+  const ns = await Promise.all(['a', 'b', 'c', 'd'].map((label, i) =>
+    lab.host(label, [{ bridge: br, ifname: 'eth0', cidr: `10.99.1.${i + 1}/24` }])))
   const began = Date.now()
   const [a, b, c, d] = await Promise.all([
     startDiscovery(lab, ns[0] as string, { discoveryId: ID_A, protocol: 1, syncPort: 7001, name: 'node-a' }),
@@ -44,12 +40,8 @@ t.test('nodes on one bridge find each other; another community and another proto
 t.test('a closed peer says goodbye at once; a killed one expires after its TTL', { skip: skip ?? false }, async t => {
   const lab = await createLab(t)
   const br = await lab.bridge()
-  const ns: string[] = []
-  for (const [i, label] of ['a', 'b', 'e'].entries()) {
-    const n = await lab.namespace(label)
-    await lab.connect(n, br, { ifname: 'eth0', cidr: `10.99.2.${i + 1}/24` })
-    ns.push(n)
-  }
+  const ns = await Promise.all(['a', 'b', 'e'].map((label, i) =>
+    lab.host(label, [{ bridge: br, ifname: 'eth0', cidr: `10.99.2.${i + 1}/24` }])))
   const ttl = 3
   const [a, b, e] = await Promise.all(['node-a', 'node-b', 'node-e'].map((name, i) =>
     startDiscovery(lab, ns[i] as string, { discoveryId: ID_A, protocol: 1, syncPort: 7100 + i, name, ttl })))
