@@ -10,6 +10,12 @@ export type Kind =
   | { type: 'path' }
   | { type: 'community' }
   | { type: 'hostPortList' }
+  | { type: 'interfaceList' }
+
+/** Kinds whose flag repeats and whose environment value is comma-separated. */
+export function isList (kind: Kind): kind is { type: 'hostPortList' } | { type: 'interfaceList' } {
+  return kind.type === 'hostPortList' || kind.type === 'interfaceList'
+}
 
 /** A value was rejected; `reason` reads after the setting name ("must be ..."). */
 export class InvalidValue extends Error {
@@ -44,6 +50,7 @@ export function describeKind (kind: Kind): string {
     case 'path': return 'a non-empty path'
     case 'community': return 'a community id or file'
     case 'hostPortList': return 'HOST:PORT (port 1-65535)'
+    case 'interfaceList': return 'an interface name (1-15 characters, no spaces, \'/\', \':\' or \',\')'
   }
 }
 
@@ -68,6 +75,7 @@ export function parseText (kind: Kind, text: string): unknown {
       // empty = no community (a private one), so an env file can unset it
       return text === '' ? null : checkValue(kind, text)
     case 'hostPortList':
+    case 'interfaceList':
       return checkValue(kind, splitList(text))
     default:
       return checkValue(kind, text)
@@ -105,11 +113,13 @@ export function checkValue (kind: Kind, value: unknown): unknown {
       if (value === null) return null
       if (typeof value !== 'string' || value.trim() === '' || value.includes('\0')) invalid(kind, value)
       return value
-    case 'hostPortList': {
-      if (!Array.isArray(value)) throw new InvalidValue('must be a list of HOST:PORT', value)
+    case 'hostPortList':
+    case 'interfaceList': {
+      const valid = kind.type === 'hostPortList' ? isHostPort : isInterfaceName
+      if (!Array.isArray(value)) throw new InvalidValue(`must be a list of ${kind.type === 'hostPortList' ? 'HOST:PORT' : 'interface names'}`, value)
       const out: string[] = []
       for (const item of value) {
-        if (typeof item !== 'string' || !isHostPort(item)) invalid(kind, item)
+        if (typeof item !== 'string' || !valid(item)) invalid(kind, item)
         if (!out.includes(item)) out.push(item)
       }
       return out
@@ -137,6 +147,11 @@ export function isHostPort (s: string): boolean {
   const port = Number(m[2])
   if (port < 1 || port > 65535) return false
   return s.startsWith('[') ? isIP(host) === 6 : isHost(host)
+}
+
+/** A Linux interface name (IFNAMSIZ - 1 bytes; the kernel refuses '/', ':' and blanks). */
+export function isInterfaceName (s: string): boolean {
+  return /^[^\s/:,]{1,15}$/.test(s) && s !== '.' && s !== '..'
 }
 
 /** A value quoted for an error message, kept short. */
