@@ -58,7 +58,7 @@ await new Promise(resolve => m.once('ready', resolve))
 await new Promise(resolve => udp.bind(0, resolve))
 udp.setMulticastInterface(address)
 const burst = () => {
-  for (const p of packets ?? []) m.send({ type: 'response', flags: 1 << 10, ...revive(p) }, null, () => {})
+  for (const p of packets ?? []) m.send(p.type === 'query' ? revive(p) : { type: 'response', flags: 1 << 10, ...revive(p) }, null, () => {})
   for (const hex of raw ?? []) udp.send(Buffer.from(hex, 'hex'), 5353, '224.0.0.251')
 }
 burst()
@@ -67,8 +67,8 @@ out({ event: 'ready' })
 `
 
 /**
- * A raw mDNS responder on the interface with `address`: sends these packets (and raw datagrams,
- * hex) every 300 ms; `sniff` prints every response it hears.
+ * A raw mDNS responder on the interface with `address`: sends these packets (responses unless
+ * `type: 'query'`) and raw datagrams (hex) every 300 ms; `sniff` prints every response it hears.
  */
 export async function startRaw (lab: Lab, ns: string, opts: { address: string, packets?: unknown[], raw?: string[], sniff?: boolean }): Promise<NsProcess> {
   const p = lab.spawn(ns, process.execPath, ['--input-type=module', '-e', RAW, JSON.stringify(opts)], { cwd: ROOT })

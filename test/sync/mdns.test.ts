@@ -1,6 +1,7 @@
 import t from 'tap'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { createLab, netnsUnavailable } from '../helpers/netns.js'
-import { events, ID_A, ID_B, isPeer, startDiscovery, type DiscoveryLine, type PeerLine } from './mdns-lab.js'
+import { events, ID_A, ID_B, isPeer, startDiscovery, startRaw, type DiscoveryLine, type PeerLine } from './mdns-lab.js'
 
 const skip = netnsUnavailable()
 
@@ -63,4 +64,30 @@ t.test('a closed peer says goodbye at once; a killed one expires after its TTL',
   const expiryMs = Date.now() - began
   t.ok(expiryMs <= (ttl + 2) * 1000, `e (killed, no goodbye) lost after ${expiryMs} ms, TTL ${ttl} s`)
   t.same(peersSeen(events(a)).sort(), ['node-b', 'node-e'], 'each peer reported once')
+})
+
+t.test('a node that starts later is answered at once, and DNS-SD type enumeration lists us', { skip: skip ?? false }, async t => {
+  const lab = await createLab(t)
+  const br = await lab.bridge()
+  const [na, nb, nr] = await Promise.all(['a', 'b', 'raw'].map((label, i) =>
+    lab.host(label, [{ bridge: br, ifname: 'eth0', cidr: `10.99.7.${i + 1}/24` }])))
+  if (na === undefined || nb === undefined || nr === undefined) throw new Error('unreachable')
+  const a = await startDiscovery(lab, na, { discoveryId: ID_A, protocol: 1, syncPort: 7401, name: 'node-a' })
+  await sleep(2000) // past a's start-up announcements; its next one is 40 s away (TTL 120 s)
+  const began = Date.now()
+  const b = await startDiscovery(lab, nb, { discoveryId: ID_A, protocol: 1, syncPort: 7402, name: 'node-b' })
+  t.match(await b.waitForJson<PeerLine>(isPeer('node-a'), 5000), { host: '10.99.7.1', port: 7401 })
+  t.comment(`found through a's answer to b's query ${Date.now() - began} ms after b was spawned`)
+  t.match(await a.waitForJson<PeerLine>(isPeer('node-b')), { host: '10.99.7.2', port: 7402 })
+
+  const raw = await startRaw(lab, nr, { address: '10.99.7.3', sniff: true, packets: [{ type: 'query', questions: [{ name: '_services._dns-sd._udp.local', type: 'PTR' }] }] })
+  await raw.waitForJson<{ from: string, records: Array<{ name: string, data: unknown }> }>(v =>
+    v.from === '10.99.7.1' && v.records.some(r => r.name === '_services._dns-sd._udp.local' && r.data === '_outpost._tcp.local'))
+  t.pass('a lists _outpost._tcp when asked which service types exist')
+  // 300 ms query bursts for 2.5 s: answers stay at about one a second per interface
+  const start = raw.lines.length
+  await sleep(2500)
+  const answers = raw.json().slice(start).filter(v => (v as { from?: string }).from === '10.99.7.1' &&
+    (v as { records: Array<{ name: string }> }).records.some(r => r.name === '_services._dns-sd._udp.local'))
+  t.ok(answers.length >= 1 && answers.length <= 4, `${answers.length} answers to 8 queries in 2.5 s`)
 })

@@ -50,7 +50,8 @@ interface Link {
   advert: Advert
   ready: Promise<boolean>
   timers: Set<NodeJS.Timeout>
-  answerPending: boolean
+  /** Answers owed to queries, sent together by one timer. */
+  pending: Set<'service' | 'meta'>
   lastAnswer: number
   queryDelay: number
 }
@@ -181,7 +182,7 @@ export class LanDiscovery extends EventEmitter {
       },
       ready: Promise.resolve(false),
       timers: new Set(),
-      answerPending: false,
+      pending: new Set(),
       lastAnswer: 0,
       queryDelay: 1000
     }
@@ -276,18 +277,20 @@ export class LanDiscovery extends EventEmitter {
   private onQuery (link: Link, packet: MdnsPacket, rinfo: RemoteInfo): void {
     if (!onLink(link.iface, rinfo.address)) return
     const wants = answersQuery(packet.questions, link.advert)
-    if (wants === 'meta') {
-      this.send(link, { type: 'response', flags: AUTHORITATIVE, ...metaRecords(this.ttl) }).catch(() => {})
-    } else if (wants === 'service' && !link.answerPending) {
-      // shared records wait 20-120 ms (RFC 6762 6) and go out at most once a second per link
-      link.answerPending = true
-      const wait = Math.max(randomInt(20, 120), link.lastAnswer + 1000 - Date.now())
-      this.later(link, wait, () => {
-        link.answerPending = false
-        link.lastAnswer = Date.now()
-        this.send(link, { type: 'response', flags: AUTHORITATIVE, ...advertRecords(link.advert) }).catch(() => {})
-      })
-    }
+    if (wants === null) return
+    const scheduled = link.pending.size > 0
+    link.pending.add(wants)
+    if (scheduled) return
+    // shared records wait 20-120 ms (RFC 6762 6) and go out at most once a second per link
+    const wait = Math.max(randomInt(20, 120), link.lastAnswer + 1000 - Date.now())
+    this.later(link, wait, () => {
+      const service = link.pending.has('service') ? advertRecords(link.advert) : { answers: [], additionals: [] }
+      const meta = link.pending.has('meta') ? metaRecords(this.ttl).answers : []
+      link.pending.clear()
+      link.lastAnswer = Date.now()
+      const packet = { type: 'response' as const, flags: AUTHORITATIVE, answers: [...service.answers, ...meta], additionals: service.additionals }
+      this.send(link, packet).catch(() => {})
+    })
   }
 
   private onResponse (link: Link, packet: MdnsPacket, rinfo: RemoteInfo): void {
