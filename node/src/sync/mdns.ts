@@ -2,7 +2,8 @@
 //
 // Why one socket per interface, each bound to 0.0.0.0:5353: on Linux a UDP socket bound to a
 // unicast address never receives multicast (bonjour-service given `interface: <ip>` binds there
-// and finds nothing), while one socket on 0.0.0.0 sends every packet out of a single interface.
+// and finds nothing), while one socket on 0.0.0.0 sends every packet out of a single interface,
+// and none at all without a default route (ENETUNREACH: an offline hotspot has no such route).
 // So each interface gets its own multicast-dns socket (the transport bonjour-service runs on)
 // with group membership and IP_MULTICAST_IF on that interface's address, and advertises only
 // that interface's addresses. Linux delivers a group's packets to every socket bound to the
