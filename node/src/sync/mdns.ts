@@ -57,7 +57,7 @@ interface Link {
   queryDelay: number
 }
 
-interface Entry { peer: LanPeer, link: string, fqdn: string, lastSeen: number, ttl: number, queried: boolean }
+interface Entry { peer: LanPeer, link: Link, lastSeen: number, ttl: number, queried: boolean }
 
 const MDNS_PORT = 5353
 const AUTHORITATIVE = 1 << 10
@@ -79,6 +79,7 @@ export class LanDiscovery extends EventEmitter {
   private readonly missing = new Set<string>()
   private readonly timers = new Set<NodeJS.Timeout>()
   private starting: Promise<void> | null = null
+  private scanning: Promise<void> | null = null
   private closing: Promise<void> | null = null
 
   constructor (opts: LanDiscoveryOptions) {
@@ -123,7 +124,8 @@ export class LanDiscovery extends EventEmitter {
     await this.starting?.catch(() => {})
     for (const t of this.timers) clearInterval(t)
     this.timers.clear()
-    await Promise.all([...this.links.keys()].map(name => this.closeLink(name, false)))
+    await this.scanning
+    await Promise.all([...this.links.values()].map(link => this.closeLink(link, false)))
     this.peers.clear()
     this.log.info('LAN discovery closed')
   }
@@ -134,7 +136,13 @@ export class LanDiscovery extends EventEmitter {
     this.timers.add(t)
   }
 
-  private async rescan (): Promise<void> {
+  /** One scan at a time: a slow goodbye must not let the next scan open a link twice. */
+  private rescan (): Promise<void> {
+    if (this.scanning === null) this.scanning = this.scan().finally(() => { this.scanning = null })
+    return this.scanning
+  }
+
+  private async scan (): Promise<void> {
     if (this.closing !== null) return
     let chosen: LanInterface[]
     try {
@@ -148,7 +156,7 @@ export class LanDiscovery extends EventEmitter {
       const now = byName.get(name)
       if (now === undefined || now.address !== link.iface.address || now.netmask !== link.iface.netmask) {
         this.log.info({ interface: name, was: link.iface.address, now: now?.address ?? null }, 'interface changed; reopening mDNS')
-        await this.closeLink(name, true)
+        await this.closeLink(link, true)
       }
     }
     for (const wanted of this.opts.interfaces ?? []) {
@@ -201,7 +209,7 @@ export class LanDiscovery extends EventEmitter {
       mdns.on('error', (err: Error) => {
         log.warn({ err }, 'mDNS socket failed; retrying at the next interface scan')
         resolve(false)
-        this.closeLink(iface.name, false).catch(() => {})
+        this.closeLink(link, false).catch(() => {})
       })
     })
     return link.ready.then(ok => {
@@ -213,19 +221,20 @@ export class LanDiscovery extends EventEmitter {
     })
   }
 
-  private async closeLink (name: string, goodbye: boolean): Promise<void> {
-    const link = this.links.get(name)
-    if (link === undefined) return
+  private async closeLink (link: Link, goodbye: boolean): Promise<void> {
+    const name = link.iface.name
+    // a failed socket may already have been replaced by a new one for the same interface
+    if (this.links.get(name) !== link) return
     this.links.delete(name)
     for (const t of link.timers) clearTimeout(t)
     link.timers.clear()
-    if ((goodbye || this.closing !== null) && await link.ready) await this.send(link, { type: 'response', flags: AUTHORITATIVE, ...advertRecords(link.advert, 0) }, GOODBYE_WAIT_MS)
-    await new Promise<void>(resolve => link.mdns.destroy(() => resolve()))
     for (const [key, entry] of this.peers) {
-      if (entry.link !== name) continue
+      if (entry.link !== link) continue
       this.peers.delete(key)
       if (this.closing === null) this.emit('lost', entry.peer)
     }
+    if ((goodbye || this.closing !== null) && await link.ready) await this.send(link, { type: 'response', flags: AUTHORITATIVE, ...advertRecords(link.advert, 0) }, GOODBYE_WAIT_MS)
+    await new Promise<void>(resolve => link.mdns.destroy(() => resolve()))
   }
 
   private later (link: Link, ms: number, fn: () => void): void {
@@ -275,8 +284,13 @@ export class LanDiscovery extends EventEmitter {
     }
   }
 
+  /** Whether a packet is this link's to handle: it is still open, and the sender is on its subnet. */
+  private mine (link: Link, rinfo: RemoteInfo): boolean {
+    return this.links.get(link.iface.name) === link && onLink(link.iface, rinfo.address)
+  }
+
   private onQuery (link: Link, packet: MdnsPacket, rinfo: RemoteInfo): void {
-    if (!onLink(link.iface, rinfo.address)) return
+    if (!this.mine(link, rinfo)) return
     const wants = answersQuery(packet.questions, link.advert)
     if (wants === null) return
     const scheduled = link.pending.size > 0
@@ -295,7 +309,7 @@ export class LanDiscovery extends EventEmitter {
   }
 
   private onResponse (link: Link, packet: MdnsPacket, rinfo: RemoteInfo): void {
-    if (!onLink(link.iface, rinfo.address)) return
+    if (!this.mine(link, rinfo)) return
     const { services, goodbyes } = parseResponse(packet)
     for (const fqdn of goodbyes) this.drop(`${link.iface.name}|${fqdn}`)
     for (const s of services) this.found(link, s, rinfo)
@@ -327,7 +341,7 @@ export class LanDiscovery extends EventEmitter {
     }
     if (known !== undefined) this.drop(key)
     else if (this.peers.size >= MAX_PEERS) return this.ignore(s, 'too many peers', rinfo)
-    this.peers.set(key, { peer, link: link.iface.name, fqdn: s.fqdn, lastSeen: Date.now(), ttl, queried: false })
+    this.peers.set(key, { peer, link, lastSeen: Date.now(), ttl, queried: false })
     this.log.info({ peer: peer.name, host: peer.host, port: peer.port, interface: link.iface.name }, 'LAN peer found')
     this.emit('peer', peer)
   }
@@ -359,8 +373,7 @@ export class LanDiscovery extends EventEmitter {
         this.drop(key)
       } else if (age > e.ttl * 800 && !e.queried) {
         e.queried = true
-        const link = this.links.get(e.link)
-        if (link !== undefined) this.send(link, browseQuery()).catch(() => {})
+        this.send(e.link, browseQuery()).catch(() => {})
       }
     }
   }
