@@ -2,6 +2,15 @@
 // joined by bridges that live in a namespace of their own. Nothing here touches the machine's
 // own interfaces or routes, and every namespace and process is removed in t.teardown (and at
 // process exit, and stale ones of dead test processes at the next start).
+//
+//   const skip = netnsUnavailable()           // not root, or no iproute2
+//   t.test('...', { skip: skip ?? false }, async t => {
+//     const lab = await createLab(t)
+//     const br = await lab.bridge()
+//     const a = await lab.host('a', [{ bridge: br, ifname: 'eth0', cidr: '10.99.1.1/24' }])
+//     const node = lab.spawn(a, process.execPath, [BIN, 'start', '--lan', '--host', '0.0.0.0'], { cwd: ROOT })
+//     await node.waitForJson(v => v.msg === 'listening')
+//   })
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
