@@ -9,7 +9,7 @@
 //     const br = await lab.bridge()
 //     const a = await lab.host('a', [{ bridge: br, ifname: 'eth0', cidr: '10.99.1.1/24' }])
 //     const node = lab.spawn(a, process.execPath, [BIN, 'start', '--lan', '--host', '0.0.0.0'], { cwd: ROOT })
-//     await node.waitForJson(v => v.msg === 'listening')
+//     await node.waitFor(line => line.includes('listening'))   // stdout lines, as they come
 //   })
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
