@@ -55,6 +55,7 @@ t.test('the embedded defaults are a local development node', async t => {
     syncPort: 7707,
     peers: [],
     lan: false,
+    lanInterfaces: [],
     swarm: 'off',
     bootstrap: [],
     logLevel: 'info',
@@ -148,6 +149,8 @@ t.test('list settings: flags repeat, env is comma-separated, each layer replaces
   t.same(load({ argv: ['--config', file], env: { OUTPOST_PEERS: '' } }).peers, [], 'an empty env list clears the file\'s')
   t.same(load({ env: { OUTPOST_BOOTSTRAP: 'node1.example.org:49737,10.0.0.1:49737' } }).bootstrap,
     ['node1.example.org:49737', '10.0.0.1:49737'])
+  t.same(load({ argv: ['--lan-interface', 'wlan0', '--lan-interface=br-lan.10'], env: { OUTPOST_LAN_INTERFACES: 'eth0' } }).lanInterfaces, ['wlan0', 'br-lan.10'])
+  t.same(load({ env: { OUTPOST_LAN_INTERFACES: 'wlan0, eth0' } }).lanInterfaces, ['wlan0', 'eth0'])
 })
 
 t.test('booleans: --x, --no-x, --x=false, env words, file booleans', async t => {
@@ -188,6 +191,7 @@ function sample (s: Setting): { value: unknown, text: string[] } {
     case 'hostList': return { value: ['node.home.arpa', 'camp.local'], text: ['node.home.arpa', 'camp.local'] }
     case 'text': return { value: 'Welcome to camp', text: ['Welcome to camp'] }
     case 'optionalPath': return { value: '/srv/outpost/x', text: ['/srv/outpost/x'] }
+    case 'interfaceList': return { value: ['wlan0', 'eth0'], text: ['wlan0', 'eth0'] }
   }
 }
 
@@ -248,6 +252,8 @@ const bad: Bad[] = [
   { name: 'peer port 0', argv: ['--peer', 'a:0'], setting: '--peer', message: /^--peer: must be HOST:PORT/ },
   { name: 'peer bare ipv6', argv: ['--peer', '::1:80'], setting: '--peer', message: /^--peer: must be HOST:PORT/ },
   { name: 'env peer list', env: { OUTPOST_PEERS: 'a:1,b:99999' }, setting: 'OUTPOST_PEERS', message: 'OUTPOST_PEERS: must be HOST:PORT (port 1-65535), got "b:99999"' },
+  { name: 'lan interface too long', argv: ['--lan-interface', 'wlan0123456789ab'], setting: '--lan-interface', message: /^--lan-interface: must be an interface name \(1-15 characters/ },
+  { name: 'lan interface with a slash', env: { OUTPOST_LAN_INTERFACES: 'eth0,a/b' }, setting: 'OUTPOST_LAN_INTERFACES', message: /^OUTPOST_LAN_INTERFACES: must be an interface name .*, got "a\/b"$/ },
   { name: 'bootstrap', argv: ['--bootstrap', 'x:y'], setting: '--bootstrap', message: /^--bootstrap: must be HOST:PORT/ },
   { name: 'positive integer', argv: ['--max-tags', '0'], setting: '--max-tags', message: '--max-tags: must be a positive integer, got "0"' },
   { name: 'integer with exponent', argv: ['--max-event-bytes', '1e5'], setting: '--max-event-bytes', message: /^--max-event-bytes: must be a positive integer/ },
@@ -273,6 +279,7 @@ const bad: Bad[] = [
   { name: 'file: number as a string', file: { port: '8080' }, setting: 'port', message: /: port: must be an integer 0-65535, got "8080"$/ },
   { name: 'file: nested positive integer', file: { limits: { maxTags: -3 } }, setting: 'limits.maxTags', message: /^config file \/.+\/outpost\.json: limits\.maxTags: must be a positive integer, got -3$/ },
   { name: 'file: list not an array', file: { peers: 'a:1' }, setting: 'peers', message: /: peers: must be a list of HOST:PORT, got "a:1"$/ },
+  { name: 'file: interfaces not a list', file: { lanInterfaces: 'wlan0' }, setting: 'lanInterfaces', message: /: lanInterfaces: must be a list of interface names, got "wlan0"$/ },
   { name: 'file: bad list item', file: { bootstrap: ['a:1', 7] }, setting: 'bootstrap', message: /: bootstrap: must be HOST:PORT \(port 1-65535\), got 7$/ },
   { name: 'file: boolean as a string', file: { lan: 'true' }, setting: 'lan', message: /: lan: must be true or false, got "true"$/ },
   { name: 'file: community empty', file: { community: '' }, setting: 'community', message: /: community: must be a community id or file/ },

@@ -4,7 +4,7 @@ import type { Config } from './types.js'
 import { ConfigError } from './config-error.js'
 import { CONFIG_ENV, CONFIG_FLAG, settingByFlag, settingByKey, settings } from './schema.js'
 import type { DefaultsContext, Setting, SettingKey } from './schema.js'
-import { InvalidValue, checkValue, parseText, show } from './values.js'
+import { InvalidValue, checkValue, isList, parseText, show } from './values.js'
 import { suggest } from './suggest.js'
 
 export interface LoadConfigInput {
@@ -75,7 +75,7 @@ export function loadConfig (input: LoadConfigInput): Config {
   const listsSeen = new Set<SettingKey>()
   for (const { setting: s, name, value } of args.flags) {
     let v = value
-    if (s.kind.type === 'hostPortList' || s.kind.type === 'hostList') {
+    if (isList(s.kind)) {
       // repeated flags add up, but replace whatever lower layers said
       const before = listsSeen.has(s.key) ? values.get(s.key) as string[] : []
       listsSeen.add(s.key)

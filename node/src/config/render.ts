@@ -1,5 +1,6 @@
 import { CONFIG_ENV, CONFIG_FLAG, GROUP_TITLES, settings } from './schema.js'
 import type { Setting, SettingGroup } from './schema.js'
+import { isList } from './values.js'
 
 const WIDTH = 80
 const FLAG_COLUMN = 28
@@ -8,7 +9,7 @@ const FLAG_COLUMN = 28
 export function flagUsage (s: Setting): string {
   if (s.kind.type === 'boolean') return `--${s.flag}, --no-${s.flag}`
   const usage = `--${s.flag} ${s.arg ?? 'VALUE'}`
-  return s.kind.type === 'hostPortList' || s.kind.type === 'hostList' ? usage + '...' : usage
+  return isList(s.kind) ? usage + '...' : usage
 }
 
 /** The default as a person reads it. */

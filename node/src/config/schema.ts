@@ -126,6 +126,15 @@ const specs: { [K in SettingKey]: Spec } = {
     doc: 'LAN discovery over mDNS.',
     default: () => false
   },
+  lanInterfaces: {
+    flag: 'lan-interface',
+    arg: 'NAME',
+    kind: { type: 'interfaceList' },
+    group: 'sync',
+    doc: 'Network interface to advertise and browse for LAN peers on (e.g. the AP\'s wlan0); repeat the flag, comma-separate in the environment; none = every non-loopback IPv4 interface.',
+    default: () => [],
+    defaultDoc: 'all'
+  },
   swarm: {
     flag: 'swarm',
     arg: 'MODE',

@@ -80,6 +80,8 @@ export interface Config {
   peers: string[]
   /** LAN discovery over mDNS. */
   lan: boolean
+  /** Interfaces mDNS runs on (names); empty = every non-loopback IPv4 interface. */
+  lanInterfaces: string[]
   /** Internet swarm: auto joins when an uplink is detected. */
   swarm: 'auto' | 'on' | 'off'
   /** DHT bootstrap nodes, HOST:PORT (empty = the public ones). */

@@ -14,6 +14,12 @@ export type Kind =
   | { type: 'hostList' }
   | { type: 'text', max: number }
   | { type: 'optionalPath' }
+  | { type: 'interfaceList' }
+
+/** Kinds whose flag repeats and whose environment value is comma-separated. */
+export function isList (kind: Kind): kind is { type: 'hostPortList' } | { type: 'hostList' } | { type: 'interfaceList' } {
+  return kind.type === 'hostPortList' || kind.type === 'hostList' || kind.type === 'interfaceList'
+}
 
 /** A value was rejected; `reason` reads after the setting name ("must be ..."). */
 export class InvalidValue extends Error {
@@ -52,6 +58,7 @@ export function describeKind (kind: Kind): string {
     case 'hostList': return 'host names'
     case 'text': return `at most ${kind.max} characters without control characters other than newlines`
     case 'optionalPath': return 'a path (empty = unset)'
+    case 'interfaceList': return 'an interface name (1-15 characters, no spaces, \'/\', \':\' or \',\')'
   }
 }
 
@@ -77,6 +84,7 @@ export function parseText (kind: Kind, text: string): unknown {
       return text === '' ? null : checkValue(kind, text)
     case 'hostPortList':
     case 'hostList':
+    case 'interfaceList':
       return checkValue(kind, splitList(text))
     case 'optionalHost':
     case 'optionalPath':
@@ -117,11 +125,13 @@ export function checkValue (kind: Kind, value: unknown): unknown {
       if (value === null) return null
       if (typeof value !== 'string' || value.trim() === '' || value.includes('\0')) invalid(kind, value)
       return value
-    case 'hostPortList': {
-      if (!Array.isArray(value)) throw new InvalidValue('must be a list of HOST:PORT', value)
+    case 'hostPortList':
+    case 'interfaceList': {
+      const valid = kind.type === 'hostPortList' ? isHostPort : isInterfaceName
+      if (!Array.isArray(value)) throw new InvalidValue(`must be a list of ${kind.type === 'hostPortList' ? 'HOST:PORT' : 'interface names'}`, value)
       const out: string[] = []
       for (const item of value) {
-        if (typeof item !== 'string' || !isHostPort(item)) invalid(kind, item)
+        if (typeof item !== 'string' || !valid(item)) invalid(kind, item)
         if (!out.includes(item)) out.push(item)
       }
       return out
@@ -171,6 +181,11 @@ export function isHostPort (s: string): boolean {
   const port = Number(m[2])
   if (port < 1 || port > 65535) return false
   return s.startsWith('[') ? isIP(host) === 6 : isHost(host)
+}
+
+/** A Linux interface name (IFNAMSIZ - 1 bytes; the kernel refuses '/', ':' and blanks). */
+export function isInterfaceName (s: string): boolean {
+  return /^[^\s/:,]{1,15}$/.test(s) && s !== '.' && s !== '..'
 }
 
 /** A value quoted for an error message, kept short. */
