@@ -24,11 +24,11 @@ export function ensureWebBuilt (): void {
 }
 
 /** A node on loopback with its own temp data dir, serving the built client. */
-export async function startNode (t: Test): Promise<{ node: NodeProcess, base: string }> {
+export async function startNode (t: Test, extraArgs: string[] = []): Promise<{ node: NodeProcess, base: string }> {
   ensureWebBuilt()
   const data = mkdtempSync(path.join(tmpdir(), 'outpost-web-'))
   t.teardown(() => rmSync(data, { recursive: true, force: true }))
-  const node = await spawnNode(t, ['--swarm', 'off', '--no-lan', '--data', data])
+  const node = await spawnNode(t, ['--swarm', 'off', '--no-lan', '--data', data, ...extraArgs])
   return { node, base: `http://127.0.0.1:${node.port}/` }
 }
 
