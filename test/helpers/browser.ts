@@ -106,3 +106,22 @@ export async function screenshot (page: Page, name: string): Promise<void> {
   if (dir === undefined || dir === '') return
   await page.screenshot({ path: path.join(dir, name + '.png') })
 }
+
+export const WAIT = { timeout: 15000 }
+
+/** Opens the Me page, fills the join form and creates the identity. */
+export async function createIdentity (page: Page, base: string, p: { name: string, about?: string, tags?: string }): Promise<void> {
+  await page.goto(base + '#/me')
+  await page.getByLabel('Display name').fill(p.name)
+  if (p.about !== undefined) await page.getByLabel('Short bio').fill(p.about)
+  if (p.tags !== undefined) await page.getByLabel('Your tags').fill(p.tags)
+  await page.getByRole('button', { name: 'Create my identity' }).click()
+  await page.getByText('Saved.').waitFor(WAIT)
+}
+
+/** Posts from the Here tab's composer. */
+export async function writePost (page: Page, text: string): Promise<void> {
+  await page.locator('.tabs').getByRole('link', { name: 'Here', exact: true }).click()
+  await page.getByLabel('Write a post').fill(text)
+  await page.getByRole('button', { name: 'Post', exact: true }).click()
+}

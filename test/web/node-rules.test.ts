@@ -1,7 +1,5 @@
 import t from 'tap'
-import { launchBrowser, phone, relayQuery, startNode } from '../helpers/browser.js'
-
-const WAIT = { timeout: 15000 }
+import { WAIT, createIdentity, launchBrowser, phone, relayQuery, startNode, writePost } from '../helpers/browser.js'
 
 t.test('a phone with a wrong clock signs with the node\'s time; a post the node refuses is reported, not lost silently', async t => {
   const { base } = await startNode(t, ['--max-content-length', '100'])
@@ -9,13 +7,8 @@ t.test('a phone with a wrong clock signs with the node\'s time; a post the node 
   const P = await phone(browser)
   // the phone thinks it is three hours later: the node would refuse events "from the future"
   await P.page.clock.install({ time: Date.now() + 3 * 3600 * 1000 })
-  await P.page.goto(base + '#/me')
-  await P.page.getByLabel('Display name').fill('Late Clock')
-  await P.page.getByRole('button', { name: 'Create my identity' }).click()
-  await P.page.getByText('Saved.').waitFor(WAIT)
-  await P.page.locator('.tabs').getByRole('link', { name: 'Here', exact: true }).click()
-  await P.page.getByLabel('Write a post').fill('on time after all')
-  await P.page.getByRole('button', { name: 'Post', exact: true }).click()
+  await createIdentity(P.page, base, { name: 'Late Clock' })
+  await writePost(P.page, 'on time after all')
   await P.page.getByTestId('pending').waitFor({ state: 'detached', ...WAIT })
   const [post] = await relayQuery(base, { kinds: [1] })
   t.ok(post !== undefined && Math.abs(post.created_at - Date.now() / 1000) < 120, 'signed with the node\'s time')

@@ -1,8 +1,6 @@
 import t from 'tap'
-import { launchBrowser, phone, relayPublish, startNode } from '../helpers/browser.js'
+import { WAIT, launchBrowser, phone, relayPublish, startNode } from '../helpers/browser.js'
 import { signer } from '../helpers/events.js'
-
-const WAIT = { timeout: 15000 }
 
 t.test('timelines page back in time as you scroll, per tag too, and take new posts live', async t => {
   // seeding 75 posts at once needs more than the default 20 messages/s per connection
