@@ -5,7 +5,7 @@ import { forgetKey, loadKey, saveKey, type Identity } from './lib/keys.js'
 import { parseProfile, type Profile } from './lib/profile.js'
 import { followedPubkeys, addFollow, removeFollow } from './lib/follows.js'
 import { after, contactsTemplate, deletionTemplate, noteTemplate, profileTemplate, reactionTemplate, type ProfileFields } from './lib/events.js'
-import { now, type EventTemplate, type KeyValueStore, type NostrEvent } from './lib/types.js'
+import { now, setClockOffset, type EventTemplate, type KeyValueStore, type NostrEvent } from './lib/types.js'
 import { detectCaptive } from './lib/env.js'
 
 /** localStorage when it works; memory otherwise (captive sheets, private modes). */
@@ -23,6 +23,17 @@ function storage (): { store: KeyValueStore, works: boolean } {
 }
 
 type Listener = () => void
+
+/** The node's clock from its Date header (no secure context needed). */
+async function syncClock (): Promise<void> {
+  try {
+    const t0 = Date.now()
+    const res = await fetch('/api/health', { cache: 'no-store' })
+    const date = Date.parse(res.headers.get('date') ?? '')
+    if (Number.isNaN(date)) return
+    setClockOffset((date - (t0 + Date.now()) / 2) / 1000)
+  } catch {}
+}
 
 /** The whole app's shared state; components re-render on `changed`. */
 class AppState {
@@ -54,6 +65,7 @@ class AppState {
   }
 
   start (): void {
+    void syncClock()
     this.relay.start()
     // profiles, likes and deletions as they happen, for everything on screen
     this.relay.subscribe([{ kinds: [0, 5, 7], since: now() }], e => this.ingest(e))

@@ -24,11 +24,11 @@ export function ensureWebBuilt (): void {
 }
 
 /** A node on loopback with its own temp data dir, serving the built client. */
-export async function startNode (t: Test): Promise<{ node: NodeProcess, base: string }> {
+export async function startNode (t: Test, extraArgs: string[] = []): Promise<{ node: NodeProcess, base: string }> {
   ensureWebBuilt()
   const data = mkdtempSync(path.join(tmpdir(), 'outpost-web-'))
   t.teardown(() => rmSync(data, { recursive: true, force: true }))
-  const node = await spawnNode(t, ['--swarm', 'off', '--no-lan', '--data', data])
+  const node = await spawnNode(t, ['--swarm', 'off', '--no-lan', '--data', data, ...extraArgs])
   return { node, base: `http://127.0.0.1:${node.port}/` }
 }
 
@@ -105,4 +105,23 @@ export async function screenshot (page: Page, name: string): Promise<void> {
   const dir = process.env.SCREENSHOTS
   if (dir === undefined || dir === '') return
   await page.screenshot({ path: path.join(dir, name + '.png') })
+}
+
+export const WAIT = { timeout: 15000 }
+
+/** Opens the Me page, fills the join form and creates the identity. */
+export async function createIdentity (page: Page, base: string, p: { name: string, about?: string, tags?: string }): Promise<void> {
+  await page.goto(base + '#/me')
+  await page.getByLabel('Display name').fill(p.name)
+  if (p.about !== undefined) await page.getByLabel('Short bio').fill(p.about)
+  if (p.tags !== undefined) await page.getByLabel('Your tags').fill(p.tags)
+  await page.getByRole('button', { name: 'Create my identity' }).click()
+  await page.getByText('Saved.').waitFor(WAIT)
+}
+
+/** Posts from the Here tab's composer. */
+export async function writePost (page: Page, text: string): Promise<void> {
+  await page.locator('.tabs').getByRole('link', { name: 'Here', exact: true }).click()
+  await page.getByLabel('Write a post').fill(text)
+  await page.getByRole('button', { name: 'Post', exact: true }).click()
 }

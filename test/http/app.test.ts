@@ -7,8 +7,9 @@ import { fileURLToPath } from 'node:url'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { createHttpApp, createHttpServer, listen, closeHttpServer } from '../../node/src/http/app.js'
 import { testLogger } from '../helpers/log.js'
+import { ensureWebBuilt } from '../helpers/browser.js'
 
-const portalDir = fileURLToPath(new URL('../../captive-portal/', import.meta.url))
+const portalDir = fileURLToPath(new URL('../../captive-portal/dist/', import.meta.url))
 
 interface Res { status: number, headers: Record<string, string | string[] | undefined>, body: Buffer }
 
@@ -244,14 +245,22 @@ t.test('server errors are generic; the details stay in the log', async t => {
   t.same(json(teapot), { error: 'teapot' })
 })
 
-t.test('the captive portal placeholder is served with its stylesheet', async t => {
+t.test('the built phone client is served: nothing inline, hashed assets gzipped and cached for good', async t => {
+  ensureWebBuilt()
   const { port } = await start(t, portalDir)
   const r = await get(port, '/')
   t.equal(r.status, 200)
-  t.match(r.body.toString(), /Outpost/)
-  t.notMatch(r.body.toString(), /<script|style=/, 'nothing inline for the CSP to block')
+  const html = r.body.toString()
+  t.match(html, /Outpost/)
+  t.notMatch(html, /<script(?![^>]*\bsrc=)[^>]*>|<style|style=/, 'nothing inline for the CSP to block')
   t.ok(r.headers['content-security-policy'])
-  const css = await get(port, '/style.css')
-  t.equal(css.status, 200)
-  t.match(css.headers['content-type'], /^text\/css/)
+  t.equal(r.headers['cache-control'], 'no-cache')
+  const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map(m => m[1] as string)
+  t.ok(assets.some(a => a.endsWith('.js')) && assets.some(a => a.endsWith('.css')), 'a script and a stylesheet')
+  for (const a of assets) {
+    const x = await get(port, a, { 'Accept-Encoding': 'gzip' })
+    t.equal(x.status, 200, a)
+    t.match(x.headers['cache-control'], /immutable/, 'hashed name, cached for good: ' + a)
+    t.equal(x.headers['content-encoding'], 'gzip')
+  }
 })

@@ -1,8 +1,6 @@
 import t from 'tap'
-import { launchBrowser, phone, relayPublish, startNode } from '../helpers/browser.js'
+import { WAIT, createIdentity, launchBrowser, phone, relayPublish, startNode, writePost } from '../helpers/browser.js'
 import { signer } from '../helpers/events.js'
-
-const WAIT = { timeout: 15000 }
 
 const PAYLOADS = [
   '<img src=x onerror="window.__pwned=1;alert(1)">',
@@ -44,14 +42,8 @@ t.test('HTML and script in posts and profiles render as text and run nothing', a
   await V.page.locator('.post .name').getByText('<img src=x onerror="window.__pwned=12">Eve').first().waitFor(WAIT)
 
   // a user typing HTML into the composer gets text too
-  await V.page.goto(base + '#/me')
-  await V.page.getByLabel('Display name').fill('<script>alert(17)</script>Mallory')
-  await V.page.getByLabel('Short bio').fill('<img src=x onerror=alert(18)>')
-  await V.page.getByRole('button', { name: 'Create my identity' }).click()
-  await V.page.getByText('Saved.').waitFor(WAIT)
-  await V.page.locator('.tabs').getByRole('link', { name: 'Here', exact: true }).click()
-  await V.page.getByLabel('Write a post').fill('<b onmouseover=alert(19)>hover</b> <img src=x onerror=alert(20)>')
-  await V.page.getByRole('button', { name: 'Post', exact: true }).click()
+  await createIdentity(V.page, base, { name: '<script>alert(17)</script>Mallory', about: '<img src=x onerror=alert(18)>' })
+  await writePost(V.page, '<b onmouseover=alert(19)>hover</b> <img src=x onerror=alert(20)>')
   await V.page.locator('.post .content').getByText('<b onmouseover=alert(19)>hover</b>', { exact: false }).waitFor(WAIT)
   await V.page.locator('.post .content').first().hover()
 

@@ -9,7 +9,7 @@ import { Outbox, toJsonLines, verdictOf } from '../../captive-portal/src/lib/out
 import { noteTemplate, profileTemplate, deletionTemplate, reactionTemplate } from '../../captive-portal/src/lib/events.js'
 import { matchesName, parseProfile } from '../../captive-portal/src/lib/profile.js'
 import { detectCaptive, href, parseRoute } from '../../captive-portal/src/lib/env.js'
-import type { KeyValueStore } from '../../captive-portal/src/lib/types.js'
+import { now, setClockOffset, type KeyValueStore } from '../../captive-portal/src/lib/types.js'
 import { signer } from '../helpers/events.js'
 
 function memoryStore (): KeyValueStore & { map: Map<string, string> } {
@@ -200,4 +200,15 @@ t.test('routes and captive sheet detection', async t => {
   t.same(detectCaptive(wv, true), { captive: true, reason: 'android-sign-in' })
   t.same(detectCaptive(chrome, true), { captive: false, reason: '' })
   t.same(detectCaptive(chrome, false), { captive: true, reason: 'no-storage' })
+})
+
+t.test('signing time follows the node only when the phone is clearly off', async t => {
+  const real = (): number => Math.floor(Date.now() / 1000)
+  t.teardown(() => setClockOffset(0))
+  setClockOffset(7200.4)
+  t.ok(Math.abs(now() - (real() + 7200)) <= 1, 'two hours off: corrected')
+  setClockOffset(5)
+  t.ok(Math.abs(now() - real()) <= 1, 'a few seconds: the phone clock is kept')
+  setClockOffset(Number.NaN)
+  t.ok(Math.abs(now() - real()) <= 1, 'garbage is ignored')
 })

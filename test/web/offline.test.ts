@@ -1,9 +1,7 @@
 import t from 'tap'
 import type { WebSocketRoute } from 'playwright-core'
 import type { NostrEvent } from '../../node/src/events/types.js'
-import { launchBrowser, phone, relayQuery, screenshot, startNode } from '../helpers/browser.js'
-
-const WAIT = { timeout: 15000 }
+import { WAIT, createIdentity, launchBrowser, phone, relayQuery, screenshot, startNode, writePost } from '../helpers/browser.js'
 
 t.test('posts written while the relay is unreachable are queued, survive a reload and arrive exactly once', async t => {
   const { base } = await startNode(t)
@@ -22,18 +20,13 @@ t.test('posts written while the relay is unreachable are queued, survive a reloa
     for (const c of open.splice(0)) { await c.server.close(); await c.page.close() }
   }
 
-  await P.page.goto(base + '#/me')
-  await P.page.getByLabel('Display name').fill('Festival Fan')
-  await P.page.getByRole('button', { name: 'Create my identity' }).click()
-  await P.page.getByText('Saved.').waitFor(WAIT)
+  await createIdentity(P.page, base, { name: 'Festival Fan' })
   await P.page.getByTestId('pending').waitFor({ state: 'detached', ...WAIT })
   await P.page.getByTestId('status').getByText('Connected').waitFor(WAIT)
 
   await cut()
   await P.page.getByTestId('status').getByText('Reconnecting').waitFor(WAIT)
-  await P.page.locator('.tabs').getByRole('link', { name: 'Here', exact: true }).click()
-  await P.page.getByLabel('Write a post').fill('written in the mud #festival')
-  await P.page.getByRole('button', { name: 'Post', exact: true }).click()
+  await writePost(P.page, 'written in the mud #festival')
   await P.page.getByTestId('pending').getByText('1 waiting to send').waitFor(WAIT)
   await P.page.locator('.post', { hasText: 'written in the mud' }).getByText('waiting to send').waitFor(WAIT)
   await screenshot(P.page, 'offline-pending')

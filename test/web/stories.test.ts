@@ -2,9 +2,7 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { verifyEvent } from 'nostr-tools/pure'
 import type { NostrEvent } from '../../node/src/events/types.js'
-import { launchBrowser, phone, relayQuery, screenshot, startNode } from '../helpers/browser.js'
-
-const WAIT = { timeout: 15000 }
+import { WAIT, createIdentity, launchBrowser, phone, relayQuery, screenshot, startNode, writePost } from '../helpers/browser.js'
 
 t.test('two phones: identity with tags, post, find by tag, follow, reply live, like, delete, export, import on a third phone', async t => {
   const { base } = await startNode(t)
@@ -28,9 +26,7 @@ t.test('two phones: identity with tags, post, find by tag, follow, reply live, l
   const aKey = await A.page.evaluate('localStorage.getItem("outpost.sk")')
   t.match(aKey, /^[0-9a-f]{64}$/, 'the secret key is kept in the browser')
 
-  await A.page.locator('.tabs').getByRole('link', { name: 'Here', exact: true }).click()
-  await A.page.getByLabel('Write a post').fill('Hello from the meadow #music')
-  await A.page.getByRole('button', { name: 'Post', exact: true }).click()
+  await writePost(A.page, 'Hello from the meadow #music')
   await A.page.locator('.post').getByText('Hello from the meadow').waitFor(WAIT)
   await A.page.getByTestId('pending').waitFor({ state: 'detached', ...WAIT })
   await screenshot(A.page, 'here-posted')
@@ -49,14 +45,11 @@ t.test('two phones: identity with tags, post, find by tag, follow, reply live, l
   const B = await phone(browser)
   await B.page.goto(base)
   await B.page.locator('.post').getByText('Hello from the meadow').waitFor(WAIT)
-  await B.page.goto(base + '#/me')
-  await B.page.getByLabel('Display name').fill('Bob')
-  await B.page.getByLabel('Your tags').fill('#music')
-  await B.page.getByRole('button', { name: 'Create my identity' }).click()
-  await B.page.getByText('Saved.').waitFor(WAIT)
+  await createIdentity(B.page, base, { name: 'Bob', tags: '#music' })
   await B.page.locator('.tabs').getByRole('link', { name: 'People', exact: true }).click()
-  await B.page.getByLabel('Find people by name or #tag').fill('#camping')
-  await B.page.getByRole('button', { name: 'Search' }).click()
+  // the tags people use here are offered before any search; one tap searches by tag
+  await B.page.getByRole('link', { name: '#camping 1' }).click()
+  await B.page.waitForURL(/people\/%23camping$/)
   await B.page.locator('.person').getByText('Alice Camp').waitFor(WAIT)
   t.equal(await B.page.locator('.person').count(), 1, 'only A has the tag camping')
   await B.page.getByRole('button', { name: 'Follow Alice Camp' }).click()
@@ -93,9 +86,7 @@ t.test('two phones: identity with tags, post, find by tag, follow, reply live, l
   t.equal((await relayQuery(base, { kinds: [7] })).length, 1, 'one kind 7 like')
 
   // A deletes a post of its own; B no longer gets it
-  await A.page.locator('.tabs').getByRole('link', { name: 'Here', exact: true }).click()
-  await A.page.getByLabel('Write a post').fill('oops, wrong tent')
-  await A.page.getByRole('button', { name: 'Post', exact: true }).click()
+  await writePost(A.page, 'oops, wrong tent')
   const oops = A.page.locator('.post', { hasText: 'oops, wrong tent' })
   await oops.getByRole('button', { name: 'Delete' }).click()
   await oops.getByRole('button', { name: 'Delete for sure' }).click()

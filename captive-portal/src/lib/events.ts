@@ -16,8 +16,11 @@ export function profileTemplate (p: ProfileFields, previous?: Record<string, unk
   return { kind: 0, created_at: now(), tags: p.tags.map(t => ['t', t]), content: JSON.stringify(meta) }
 }
 
-/** Kind 1; `replyTo` makes it a NIP-10 reply (marked root/reply tags, p tags of the thread). */
-export function noteTemplate (content: string, replyTo?: NostrEvent): EventTemplate {
+/**
+ * Kind 1; `replyTo` makes it a NIP-10 reply (marked root/reply tags, p tags of the thread).
+ * `extra` is where attachments will go (NIP-92 `imeta` tags for images and video).
+ */
+export function noteTemplate (content: string, replyTo?: NostrEvent, extra: string[][] = []): EventTemplate {
   const tags: string[][] = []
   if (replyTo !== undefined) {
     const refs = parseRefs(replyTo)
@@ -31,6 +34,7 @@ export function noteTemplate (content: string, replyTo?: NostrEvent): EventTempl
     for (const p of new Set(ps)) tags.push(['p', p])
   }
   for (const t of extractHashtags(content)) tags.push(['t', t])
+  tags.push(...extra.map(t => [...t]))
   return { kind: 1, created_at: now(), tags, content }
 }
 

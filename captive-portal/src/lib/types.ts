@@ -19,6 +19,16 @@ export interface KeyValueStore {
 
 export const HEX64 = /^[0-9a-f]{64}$/
 
+let clockOffset = 0
+
+/**
+ * Phones at a festival can have a wrong clock; the node rejects events from too far in the
+ * future and would sort wrong ones oddly. The app learns the node's time and signs with it.
+ */
+export function setClockOffset (seconds: number): void {
+  clockOffset = Number.isFinite(seconds) && Math.abs(seconds) > 30 ? Math.round(seconds) : 0
+}
+
 export function now (): number {
-  return Math.floor(Date.now() / 1000)
+  return Math.floor(Date.now() / 1000) + clockOffset
 }

@@ -20,6 +20,18 @@ function Status () {
   )
 }
 
+/** Events the node refused (not retried): say so instead of losing them silently. */
+function Refused () {
+  const list = app.relay.outbox.rejected
+  if (list.length === 0) return null
+  return (
+    <div class='notice' role='alert'>
+      {list.map(r => <p key={r.event.id}>Not accepted by this node: “{r.event.content.slice(0, 60)}” ({r.reason})</p>)}
+      <button type='button' class='secondary' onClick={() => { list.splice(0); app.emit() }}>OK</button>
+    </div>
+  )
+}
+
 function Nav ({ route }: { route: Route }) {
   const items: Array<[Route, string]> = [
     [{ name: 'here' }, 'Here'],
@@ -75,6 +87,7 @@ export function App () {
         <Status />
       </header>
       <main id='main'>
+        <Refused />
         <Page route={route} />
       </main>
       <Nav route={route} />

@@ -24,32 +24,22 @@ function useFeed (base: Filter | null, key: string, accept: (e: NostrEvent) => b
     if (base === null) return
     let alive = true
     const publish = (): void => { if (alive) setState({ events: r.events, loading: r.busy, done: r.done }) }
-    const addAll = (evs: NostrEvent[]): void => {
-      let changed = false
-      for (const e of evs) {
-        if (r.ids.has(e.id) || app.deleted.has(e.id) || !accept(e)) continue
-        r.ids.add(e.id)
-        r.events.push(e)
-        changed = true
-      }
-      if (!changed) return
-      r.events = [...r.events].sort((a, b) => b.created_at - a.created_at || (a.id < b.id ? -1 : 1))
-      app.want(evs.map(e => e.pubkey))
-    }
+    const addAll = (evs: NostrEvent[]): string[] => addTo(r, evs, accept)
     let first: NostrEvent[] = []
     let eosed = false
     const sub = app.relay.subscribe([{ ...base, limit: PAGE }], e => {
       if (!eosed) { first.push(e); return }
-      addAll([e])
-      void app.loadLikes([e.id])
+      // after a reconnect the newest page comes again: only what is new gets its likes fetched
+      const added = addAll([e])
+      if (added.length === 0) return
+      void app.loadLikes(added)
       publish()
     }, () => {
       if (eosed) return
       eosed = true
-      addAll(first)
       r.busy = false
       r.done = first.length < PAGE
-      void app.loadLikes(first.map(e => e.id))
+      void app.loadLikes(addAll(first))
       first = []
       publish()
     })
@@ -74,20 +64,30 @@ function useFeed (base: Filter | null, key: string, accept: (e: NostrEvent) => b
       // a full page all from one second: step past that second
       if (fresh.length === 0 && evs.length >= PAGE) fresh = (await app.relay.query([{ ...base, until: until - 1, limit: PAGE }])).filter(e => !r.ids.has(e.id))
       if (ref.current !== r) return
-      for (const e of fresh) {
-        if (app.deleted.has(e.id) || !accept(e)) continue
-        r.ids.add(e.id)
-        r.events.push(e)
-      }
-      r.events = [...r.events].sort((a, b) => b.created_at - a.created_at || (a.id < b.id ? -1 : 1))
-      app.want(fresh.map(e => e.pubkey))
-      void app.loadLikes(fresh.map(e => e.id))
+      void app.loadLikes(addTo(r, fresh, accept))
       r.busy = false
       r.done = fresh.length === 0
       setState({ events: r.events, loading: false, done: r.done })
     })
   }
   return { ...state, more }
+}
+
+interface Loaded { ids: Set<string>, events: NostrEvent[] }
+
+/** Adds the events not seen yet (newest first order kept); returns the ids added. */
+function addTo (r: Loaded, evs: NostrEvent[], accept: (e: NostrEvent) => boolean): string[] {
+  const added: string[] = []
+  for (const e of evs) {
+    if (r.ids.has(e.id) || app.deleted.has(e.id) || !accept(e)) continue
+    r.ids.add(e.id)
+    r.events.push(e)
+    added.push(e.id)
+  }
+  if (added.length === 0) return added
+  r.events = [...r.events].sort((a, b) => b.created_at - a.created_at || (a.id < b.id ? -1 : 1))
+  app.want(evs.map(e => e.pubkey))
+  return added
 }
 
 function matches (f: Filter, e: NostrEvent): boolean {

@@ -11,7 +11,23 @@ export function People ({ query }: { query: string }) {
   useApp()
   const [q, setQ] = useState(query)
   const [results, setResults] = useState<Profile[] | null>(null)
+  const [popular, setPopular] = useState<Array<[string, number]>>([])
   useEffect(() => { setQ(query) }, [query])
+  // with no search yet: the tags people here gave themselves, most used first
+  useEffect(() => {
+    if (query.trim() !== '') return
+    let alive = true
+    void app.relay.query([{ kinds: [0], limit: 300 }]).then(evs => {
+      if (!alive) return
+      const count = new Map<string, number>()
+      for (const e of evs) {
+        app.ingest(e)
+        for (const t of parseProfile(e).tags) count.set(t, (count.get(t) ?? 0) + 1)
+      }
+      setPopular([...count].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 24))
+    })
+    return () => { alive = false }
+  }, [query])
   useEffect(() => {
     const text = query.trim()
     if (text === '') { setResults(null); return }
@@ -41,6 +57,10 @@ export function People ({ query }: { query: string }) {
           <button type='submit' class='primary'>Search</button>
         </div>
       </form>
+      {query.trim() === '' && popular.length > 0 && <>
+        <h2 class='small'>Tags people use here</h2>
+        <p class='tags'>{popular.map(([t, n]) => <a key={t} class='chip' href={href({ name: 'people', query: '#' + t })}>#{t} <span class='hint'>{n}</span></a>)}</p>
+      </>}
       {results === null && query.trim() !== '' && <p class='hint' role='status'>Searching…</p>}
       {results !== null && results.length === 0 && <p class='empty'>Nobody found for “{query}”.</p>}
       <ul class='list'>
