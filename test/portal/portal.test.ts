@@ -15,6 +15,7 @@ t.test('foreign hosts are sent to the node\'s own address, before and after Cont
     { host: 'news.example.org', path: '/world/today.html?ref=home#x' },
     { host: 'www.google.com', path: '/search?q=outpost' },
     { host: 'captive.apple.com.evil.example', path: '/hotspot-detect.html' },
+    { host: 'www.apple.com', path: '/iphone/' },
     { host: '8.8.8.8', path: '/' },
     { host: '[2001:db8::1]:8080', path: '/x' },
     { host: 'example.com', path: '/api/health' },

@@ -94,11 +94,20 @@ export const PROBES: readonly Probe[] = [
   {
     id: 'apple',
     client: 'Apple iOS / iPadOS / macOS (CNA)',
-    hosts: ['captive.apple.com', 'www.apple.com', 'apple.com', 'www.appleiphonecell.com', 'www.itools.info', 'www.ibook.info', 'www.airport.us', 'www.thinkdifferent.us', 'gsp1.apple.com', 'netcts.cdn-apple.com'],
+    hosts: ['captive.apple.com', 'www.appleiphonecell.com', 'www.itools.info', 'www.ibook.info', 'www.airport.us', 'www.thinkdifferent.us', 'gsp1.apple.com', 'netcts.cdn-apple.com'],
     paths: '*',
     userAgent: APPLE_UA,
     online: { status: 200, type: 'text/html', body: APPLE_SUCCESS },
-    source: '[R] WBA captive-behavior `ios.md`; offspot `platforms.py`, IIAB: `/hotspot-detect.html` and legacy `/library/test/success.html`, any path answers "Success"'
+    source: '[R] WBA captive-behavior `ios.md`; offspot `platforms.py`, IIAB: hosts used only for probing answer "Success" on any path'
+  },
+  {
+    id: 'apple-www',
+    client: 'Apple iOS / macOS, legacy probe on Apple\'s web site',
+    hosts: ['www.apple.com', 'apple.com'],
+    paths: ['/library/test/success.html', '/hotspot-detect.html'],
+    userAgent: APPLE_UA,
+    online: { status: 200, type: 'text/html', body: APPLE_SUCCESS },
+    source: '[R] WBA captive-behavior `ios.md`, Byzantium#100; other pages of www.apple.com go to the app'
   },
   {
     id: 'windows',
