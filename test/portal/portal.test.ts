@@ -167,6 +167,7 @@ t.test('RFC 8908 API: application/captive+json per client', async t => {
   t.ok(after['seconds-remaining'] > 3590 && after['seconds-remaining'] <= 3600, `seconds-remaining ${after['seconds-remaining']}`)
   t.equal(JSON.parse((await send(port, { path: '/api/captive', from: '127.0.0.8' })).body).captive, true, 'another phone is still captive')
   t.equal((await send(port, { path: '/api/captive', method: 'HEAD' })).status, 200)
+  t.same(JSON.parse((await send(port, { path: '/api/health' })).body).portal, { mode: 'online', accepted: 1 }, 'health counts accepted phones')
   const post = await send(port, { path: '/api/captive', method: 'POST', body: '{}' })
   t.equal(post.status, 405)
   t.equal(post.headers.allow, 'GET, HEAD')
@@ -175,6 +176,7 @@ t.test('RFC 8908 API: application/captive+json per client', async t => {
 t.test('the relay role runs without the portal', async t => {
   const { port, portal } = await startPortalNode(t, ['--role', 'relay'])
   t.equal(portal, null)
+  t.equal(JSON.parse((await send(port, { path: '/api/health' })).body).portal, null)
   const r = await send(port, { host: 'connectivitycheck.gstatic.com', path: '/' })
   t.equal(r.status, 200, 'any host is the app')
   t.equal((await send(port, { path: '/api/captive' })).status, 404)

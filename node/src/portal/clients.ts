@@ -31,7 +31,10 @@ export class PortalClients {
     this.opts = { maxClients: DEFAULT_MAX_CLIENTS, now: Date.now, ...opts }
   }
 
+  /** Clients accepted now (expired ones are dropped first). */
   get size (): number {
+    const now = this.opts.now()
+    for (const [k, exp] of this.clients) if (exp <= now) this.clients.delete(k)
     return this.clients.size
   }
 
