@@ -152,7 +152,7 @@ export const PROBES: readonly Probe[] = [
     paths: ['/canonical.html'],
     userAgent: FIREFOX_UA,
     online: { status: 200, type: 'text/html', body: '<meta http-equiv="refresh" content="0;url=https://support.mozilla.org/kb/captive-portal"/>' },
-    source: '[V] Firefox prefs `captivedetect.canonicalURL` / `captivedetect.canonicalContent`'
+    source: '[V] Firefox prefs `captivedetect.canonicalURL` / `captivedetect.canonicalContent`; `CaptiveDetect.jsm` `validateContent` compares the body for exact equality and follows no redirect'
   },
   {
     id: 'firefox-connectivity',
@@ -170,7 +170,7 @@ export const PROBES: readonly Probe[] = [
     paths: ['/check_network_status.txt'],
     userAgent: NM_UA,
     online: nm(NM_ONLINE),
-    source: '[V] NetworkManager.conf(5) 1.42: `X-NetworkManager-Status: online` or a body starting with the configured `response`'
+    source: '[V] NetworkManager.conf(5) 1.42; NM `nm-connectivity.c` (`HEADER_STATUS_ONLINE`): the header alone means FULL, else the body must start with `response`'
   },
   {
     id: 'nm-ubuntu',
@@ -179,7 +179,7 @@ export const PROBES: readonly Probe[] = [
     paths: ['/'],
     userAgent: NM_UA,
     online: nm('', 204),
-    source: '[R] offspot `platforms.py` (204 + `X-NetworkManager-Status: online`, as Ubuntu\'s server answers)'
+    source: '[R] offspot `platforms.py`; packet captures of Ubuntu\'s server: 204 + `X-NetworkManager-Status: online`'
   },
   {
     id: 'nm-debian',
