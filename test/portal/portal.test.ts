@@ -167,6 +167,7 @@ t.test('RFC 8908 API: application/captive+json per client', async t => {
   t.ok(after['seconds-remaining'] > 3590 && after['seconds-remaining'] <= 3600, `seconds-remaining ${after['seconds-remaining']}`)
   t.equal(JSON.parse((await send(port, { path: '/api/captive', from: '127.0.0.8' })).body).captive, true, 'another phone is still captive')
   t.equal((await send(port, { path: '/api/captive', method: 'HEAD' })).status, 200)
+  t.equal(JSON.parse((await send(port, { path: '/api/captive/?x=1', from: phone })).body).captive, false, 'trailing slash and query')
   t.same(JSON.parse((await send(port, { path: '/api/health' })).body).portal, { mode: 'online', accepted: 1 }, 'health counts accepted phones')
   const post = await send(port, { path: '/api/captive', method: 'POST', body: '{}' })
   t.equal(post.status, 405)
