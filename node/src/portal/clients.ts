@@ -39,6 +39,12 @@ export class PortalClients {
   }
 
   async open (): Promise<void> {
+    // a temp file left by a power cut mid-write: the renamed file is the truth
+    const dir = path.dirname(this.opts.file)
+    const stale = `${path.basename(this.opts.file)}.tmp-`
+    for (const name of await fs.readdir(dir).catch(() => [])) {
+      if (name.startsWith(stale)) await fs.rm(path.join(dir, name), { force: true })
+    }
     let text: string
     try {
       text = await fs.readFile(this.opts.file, 'utf8')
