@@ -275,7 +275,7 @@ function describeOnline (a: OnlineAnswer): string {
   const parts = [String(a.status)]
   if (a.type !== undefined) parts.push(`\`Content-Type: ${a.type}\``)
   for (const [k, v] of Object.entries(a.headers ?? {})) parts.push(`\`${k}: ${v}\``)
-  if (a.body !== undefined && a.body !== '') parts.push(`body \`${cell(JSON.stringify(a.body).slice(1, -1))}\``)
+  if (a.body !== undefined && a.body !== '') parts.push(`body \`${cell(a.body)}\``)
   else parts.push('empty body')
   return parts.join(', ')
 }
