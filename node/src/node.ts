@@ -49,6 +49,7 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
         uptime: Math.round((Date.now() - startedAt) / 1000),
         role: config.role,
         connections: relay?.connections ?? 0,
+        portal: portal === null ? null : { mode: config.portal.mode, accepted: portal.clients.size },
         store: store.status()
       }),
       // the built phone client (npm run build:web)

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { execFile, execFileSync } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
+import { request } from 'node:http'
 import path from 'node:path'
 import { MacResolver, parseArp, parseLeases } from '../../node/src/portal/mac.js'
 import { CLIENTS_FILE } from '../../node/src/portal/portal.js'
@@ -59,9 +60,9 @@ t.test('a phone in a network namespace is keyed by its MAC', async t => {
   })
   sh('ip', 'link', 'add', `${id}a`, 'type', 'veth', 'peer', 'name', `${id}b`)
   sh('ip', 'link', 'set', `${id}b`, 'netns', ns)
-  sh('ip', 'addr', 'add', `${net}.1/30`, 'dev', `${id}a`)
+  sh('ip', 'addr', 'add', `${net}.1/29`, 'dev', `${id}a`)
   sh('ip', 'link', 'set', `${id}a`, 'up')
-  sh('ip', 'netns', 'exec', ns, 'ip', 'addr', 'add', `${net}.2/30`, 'dev', `${id}b`)
+  sh('ip', 'netns', 'exec', ns, 'ip', 'addr', 'add', `${net}.2/29`, 'dev', `${id}b`)
   sh('ip', 'netns', 'exec', ns, 'ip', 'link', 'set', `${id}b`, 'up')
   sh('ip', 'netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up')
   const phoneMac = (JSON.parse(sh('ip', 'netns', 'exec', ns, 'ip', '-j', 'link', 'show', `${id}b`)) as Array<{ address: string }>)[0]?.address
@@ -82,4 +83,16 @@ t.test('a phone in a network namespace is keyed by its MAC', async t => {
   await node.portal?.clients.flush()
   const saved = JSON.parse(await readFile(path.join(node.dataDir, CLIENTS_FILE), 'utf8')) as { clients: Array<[string, number]> }
   t.same(saved.clients.map(c => c[0]), [`mac:${phoneMac}`], 'keyed by the phone\'s MAC')
+
+  // a new lease: same phone, new address; still accepted
+  sh('ip', 'netns', 'exec', ns, 'ip', 'addr', 'del', `${net}.2/29`, 'dev', `${id}b`)
+  sh('ip', 'netns', 'exec', ns, 'ip', 'addr', 'add', `${net}.3/29`, 'dev', `${id}b`)
+  t.equal(await curl(...url('captive.apple.com', '/hotspot-detect.html')), '200 ', 'online from its new address at once')
+  // another phone (a second namespace on the same link would do; the host itself is one)
+  const other = await new Promise<number>((resolve, reject) => {
+    const req = request({ host: `${net}.1`, port: node.port, path: '/generate_204', headers: { Host: 'connectivitycheck.gstatic.com' }, localAddress: `${net}.1` }, res => { res.resume(); resolve(res.statusCode ?? 0) })
+    req.on('error', reject)
+    req.end()
+  })
+  t.equal(other, 302, 'a client with another identity is still captive')
 })

@@ -15,6 +15,7 @@ t.test('foreign hosts are sent to the node\'s own address, before and after Cont
     { host: 'news.example.org', path: '/world/today.html?ref=home#x' },
     { host: 'www.google.com', path: '/search?q=outpost' },
     { host: 'captive.apple.com.evil.example', path: '/hotspot-detect.html' },
+    { host: 'www.apple.com', path: '/iphone/' },
     { host: '8.8.8.8', path: '/' },
     { host: '[2001:db8::1]:8080', path: '/x' },
     { host: 'example.com', path: '/api/health' },
@@ -166,6 +167,8 @@ t.test('RFC 8908 API: application/captive+json per client', async t => {
   t.ok(after['seconds-remaining'] > 3590 && after['seconds-remaining'] <= 3600, `seconds-remaining ${after['seconds-remaining']}`)
   t.equal(JSON.parse((await send(port, { path: '/api/captive', from: '127.0.0.8' })).body).captive, true, 'another phone is still captive')
   t.equal((await send(port, { path: '/api/captive', method: 'HEAD' })).status, 200)
+  t.equal(JSON.parse((await send(port, { path: '/api/captive/?x=1', from: phone })).body).captive, false, 'trailing slash and query')
+  t.same(JSON.parse((await send(port, { path: '/api/health' })).body).portal, { mode: 'online', accepted: 1 }, 'health counts accepted phones')
   const post = await send(port, { path: '/api/captive', method: 'POST', body: '{}' })
   t.equal(post.status, 405)
   t.equal(post.headers.allow, 'GET, HEAD')
@@ -174,6 +177,7 @@ t.test('RFC 8908 API: application/captive+json per client', async t => {
 t.test('the relay role runs without the portal', async t => {
   const { port, portal } = await startPortalNode(t, ['--role', 'relay'])
   t.equal(portal, null)
+  t.equal(JSON.parse((await send(port, { path: '/api/health' })).body).portal, null)
   const r = await send(port, { host: 'connectivitycheck.gstatic.com', path: '/' })
   t.equal(r.status, 200, 'any host is the app')
   t.equal((await send(port, { path: '/api/captive' })).status, 404)

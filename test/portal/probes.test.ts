@@ -40,6 +40,8 @@ const REAL: Real[] = [
   { os: 'Apple CNA', host: 'captive.apple.com', path: '/hotspot-detect.html', ua: UA.apple, online: APPLE },
   { os: 'Apple legacy', host: 'www.apple.com', path: '/library/test/success.html', ua: UA.apple, online: APPLE },
   { os: 'Apple legacy', host: 'apple.com', path: '/library/test/success.html', ua: UA.apple, online: APPLE },
+  { os: 'Apple', host: 'www.apple.com', path: '/hotspot-detect.html', ua: UA.apple, online: APPLE },
+  { os: 'Apple', host: 'apple.com', path: '/hotspot-detect.html', ua: UA.apple, online: APPLE },
   ...['www.appleiphonecell.com', 'www.itools.info', 'www.ibook.info', 'www.airport.us', 'www.thinkdifferent.us', 'gsp1.apple.com', 'netcts.cdn-apple.com']
     .map(host => ({ os: 'Apple other hosts', host, path: '/hotspot-detect.html', ua: UA.apple, online: APPLE })),
   { os: 'Apple random path', host: 'www.appleiphonecell.com', path: '/x7Kq2/index.html', ua: UA.apple, online: APPLE },

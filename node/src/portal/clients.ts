@@ -31,11 +31,20 @@ export class PortalClients {
     this.opts = { maxClients: DEFAULT_MAX_CLIENTS, now: Date.now, ...opts }
   }
 
+  /** Clients accepted now (expired ones are dropped first). */
   get size (): number {
+    const now = this.opts.now()
+    for (const [k, exp] of this.clients) if (exp <= now) this.clients.delete(k)
     return this.clients.size
   }
 
   async open (): Promise<void> {
+    // a temp file left by a power cut mid-write: the renamed file is the truth
+    const dir = path.dirname(this.opts.file)
+    const stale = `${path.basename(this.opts.file)}.tmp-`
+    for (const name of await fs.readdir(dir).catch(() => [])) {
+      if (name.startsWith(stale)) await fs.rm(path.join(dir, name), { force: true })
+    }
     let text: string
     try {
       text = await fs.readFile(this.opts.file, 'utf8')

@@ -14,6 +14,7 @@ export interface MacResolverOptions {
 
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/
 const CACHE_MS = 2000
+const MISS_REREAD_MS = 200
 
 /** `/proc/net/arp` text -> ip -> mac, complete entries only. */
 export function parseArp (text: string): Map<string, string> {
@@ -45,7 +46,8 @@ interface Cached { at: number, map: Map<string, string> }
 
 /**
  * Finds the MAC address of a client on the hotspot's link: the ARP table, then the DHCP
- * leases, then (IPv6) `ip neigh`. Tables are read at most every 2 s; every failure is "unknown".
+ * leases, then (IPv6) `ip neigh`. Tables are cached for 2 s (an address missing from the ARP
+ * table re-reads it, at most every 200 ms); every failure is "unknown".
  */
 export class MacResolver {
   private readonly opts: Required<MacResolverOptions>
@@ -60,7 +62,9 @@ export class MacResolver {
   async lookup (ip: string): Promise<string | null> {
     if (ip === '' || isLoopback(ip)) return null
     if (isIP(ip) === 4) {
-      const m = (await this.arpTable()).get(ip)
+      let m = (await this.arpTable()).get(ip)
+      // a phone new to the table (just joined, new lease): look again, at most every 200 ms
+      if (m === undefined && this.arp !== null && Date.now() - this.arp.at >= MISS_REREAD_MS) m = (await this.arpTable(true)).get(ip)
       if (m !== undefined) return m
     } else if (isIP(ip) === 6 && this.opts.ipNeigh) {
       const m = await ipNeigh(ip)
@@ -69,9 +73,9 @@ export class MacResolver {
     return (await this.leaseTable()).get(ip) ?? null
   }
 
-  private async arpTable (): Promise<Map<string, string>> {
+  private async arpTable (fresh = false): Promise<Map<string, string>> {
     const now = Date.now()
-    if (this.arp !== null && now - this.arp.at < CACHE_MS) return this.arp.map
+    if (!fresh && this.arp !== null && now - this.arp.at < CACHE_MS) return this.arp.map
     const text = await fs.readFile(this.opts.arpFile, 'utf8').catch(() => '')
     this.arp = { at: now, map: parseArp(text) }
     return this.arp.map

@@ -84,7 +84,7 @@ export class CaptivePortal {
     return async (ctx, next) => {
       const host = parseHostHeader(ctx.req.headers.host)
       const localIp = plainIp(ctx.req.socket.localAddress)
-      if (ctx.path === '/api/captive') return await this.api(ctx)
+      if (ctx.path === '/api/captive' || ctx.path === '/api/captive/') return await this.api(ctx)
       if (host !== null && this.own.has(host, localIp)) {
         if (ctx.path === '/portal' || ctx.path.startsWith('/portal/')) return await this.route(ctx)
         return await next()

@@ -94,11 +94,20 @@ export const PROBES: readonly Probe[] = [
   {
     id: 'apple',
     client: 'Apple iOS / iPadOS / macOS (CNA)',
-    hosts: ['captive.apple.com', 'www.apple.com', 'apple.com', 'www.appleiphonecell.com', 'www.itools.info', 'www.ibook.info', 'www.airport.us', 'www.thinkdifferent.us', 'gsp1.apple.com', 'netcts.cdn-apple.com'],
+    hosts: ['captive.apple.com', 'www.appleiphonecell.com', 'www.itools.info', 'www.ibook.info', 'www.airport.us', 'www.thinkdifferent.us', 'gsp1.apple.com', 'netcts.cdn-apple.com'],
     paths: '*',
     userAgent: APPLE_UA,
     online: { status: 200, type: 'text/html', body: APPLE_SUCCESS },
-    source: '[R] WBA captive-behavior `ios.md`; offspot `platforms.py`, IIAB: `/hotspot-detect.html` and legacy `/library/test/success.html`, any path answers "Success"'
+    source: '[R] WBA captive-behavior `ios.md`; offspot `platforms.py`, IIAB: hosts used only for probing answer "Success" on any path'
+  },
+  {
+    id: 'apple-www',
+    client: 'Apple iOS / macOS, legacy probe on Apple\'s web site',
+    hosts: ['www.apple.com', 'apple.com'],
+    paths: ['/library/test/success.html', '/hotspot-detect.html'],
+    userAgent: APPLE_UA,
+    online: { status: 200, type: 'text/html', body: APPLE_SUCCESS },
+    source: '[R] WBA captive-behavior `ios.md`, Byzantium#100; other pages of www.apple.com go to the app'
   },
   {
     id: 'windows',
@@ -143,7 +152,7 @@ export const PROBES: readonly Probe[] = [
     paths: ['/canonical.html'],
     userAgent: FIREFOX_UA,
     online: { status: 200, type: 'text/html', body: '<meta http-equiv="refresh" content="0;url=https://support.mozilla.org/kb/captive-portal"/>' },
-    source: '[V] Firefox prefs `captivedetect.canonicalURL` / `captivedetect.canonicalContent`'
+    source: '[V] Firefox prefs `captivedetect.canonicalURL` / `captivedetect.canonicalContent`; `CaptiveDetect.jsm` `validateContent` compares the body for exact equality and follows no redirect'
   },
   {
     id: 'firefox-connectivity',
@@ -161,7 +170,7 @@ export const PROBES: readonly Probe[] = [
     paths: ['/check_network_status.txt'],
     userAgent: NM_UA,
     online: nm(NM_ONLINE),
-    source: '[V] NetworkManager.conf(5) 1.42: `X-NetworkManager-Status: online` or a body starting with the configured `response`'
+    source: '[V] NetworkManager.conf(5) 1.42; NM `nm-connectivity.c` (`HEADER_STATUS_ONLINE`): the header alone means FULL, else the body must start with `response`'
   },
   {
     id: 'nm-ubuntu',
@@ -170,7 +179,7 @@ export const PROBES: readonly Probe[] = [
     paths: ['/'],
     userAgent: NM_UA,
     online: nm('', 204),
-    source: '[R] offspot `platforms.py` (204 + `X-NetworkManager-Status: online`, as Ubuntu\'s server answers)'
+    source: '[R] offspot `platforms.py`; packet captures of Ubuntu\'s server: 204 + `X-NetworkManager-Status: online`'
   },
   {
     id: 'nm-debian',
@@ -266,7 +275,7 @@ function describeOnline (a: OnlineAnswer): string {
   const parts = [String(a.status)]
   if (a.type !== undefined) parts.push(`\`Content-Type: ${a.type}\``)
   for (const [k, v] of Object.entries(a.headers ?? {})) parts.push(`\`${k}: ${v}\``)
-  if (a.body !== undefined && a.body !== '') parts.push(`body \`${cell(JSON.stringify(a.body).slice(1, -1))}\``)
+  if (a.body !== undefined && a.body !== '') parts.push(`body \`${cell(a.body)}\``)
   else parts.push('empty body')
   return parts.join(', ')
 }
