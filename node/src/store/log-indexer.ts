@@ -96,7 +96,7 @@ export class LogIndexer {
    * Untrusted logs (replicated from peers) are checked exactly like a client's events; an
    * invalid event is skipped and counted, and does not stop the rest. Returns events indexed.
    */
-  async catchUp (core: Hypercore, opts: { trusted: boolean }): Promise<number> {
+  async catchUp (core: Hypercore, opts: { trusted: boolean, onStored?: (e: NostrEvent) => void }): Promise<number> {
     let b = this.idx.batch()
     const cp = await this.checkpoint(b, core)
     if (cp.next > core.length) {
@@ -119,11 +119,16 @@ export class LogIndexer {
         const now = this.now()
         const items = await this.decode(core, blocks, opts.trusted, now)
         await this.indexer.prefetch(b, items.map(it => it.event))
+        const fresh: NostrEvent[] = []
         for (const it of items) {
-          if (await this.indexer.index(b, it.event, it.json, { log: cp.num, block: it.seq, offset: it.offset }, now) === 'stored') stored++
+          if (await this.indexer.index(b, it.event, it.json, { log: cp.num, block: it.seq, offset: it.offset }, now) === 'stored') {
+            stored++
+            fresh.push(it.event)
+          }
         }
         this.setCheckpoint(b, core, seq, cp.num)
         await b.flush()
+        if (opts.onStored !== undefined) for (const e of fresh) opts.onStored(e)
         b = this.idx.batch()
       }
     } catch (err) {

@@ -277,6 +277,20 @@ export class Store implements EventStore {
     return out
   }
 
+  /**
+   * Sync hook: indexes what a replicated (untrusted) log holds contiguously past its
+   * checkpoint, with the same checks as a client's events, and fans out what was stored.
+   */
+  async indexReplicatedLog (core: Hypercore): Promise<number> {
+    if (this.closing !== null) return 0
+    return await this.withWriteLock(async () => await this.logIndexer.catchUp(core, { trusted: false, onStored: e => { this.emit(e) } }))
+  }
+
+  /** Sync hook: events skipped as invalid in a log (hex key) since start. */
+  invalidEvents (logHex: string): number {
+    return this.logIndexer.invalid.get(logHex) ?? 0
+  }
+
   /** NIP-40: drop expired events from the index (they stay in the logs). */
   async sweepExpired (): Promise<number> {
     return await this.withWriteLock(async () => {
