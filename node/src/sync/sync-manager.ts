@@ -99,7 +99,7 @@ export class SyncManager {
       this.server = server
       try {
         this.address = await listenTcp(server, this.listenOpts.host, this.listenOpts.port)
-        this.log.info({ ...this.address, node: this.keyPair.publicKey.toString('hex') }, 'sync listening')
+        this.log.info({ ...this.address, node: this.keyPair.publicKey.toString('hex') }, 'sync port open')
       } catch (err) {
         // the relay still serves phones; peers can still be dialed
         this.log.error({ err, ...this.listenOpts }, 'cannot listen for sync connections')
