@@ -26,12 +26,18 @@ export interface SyncManagerOptions {
   log: Logger
   /** TCP listen address for peers; port 0 = any free port; null = no listener. */
   listen: { host: string, port: number } | null
+  /** Inactivity after which a connection is dead (keepalives flow every 5 s); default 20 s. */
+  idleTimeoutMs?: number
 }
 
 /** Inactivity after which a connection is considered dead (keepalives flow every 5 s). */
 const IDLE_TIMEOUT_MS = 20_000
 const HANDSHAKE_TIMEOUT_MS = 10_000
 const MAX_PENDING_HANDSHAKES = 64
+/** The handshake and our hello are a few hundred bytes; a stranger may not make us buffer more. */
+const MAX_BYTES_BEFORE_READY = 64 * 1024
+/** Authenticated connections that have not yet proved community membership. */
+const MAX_UNPROVEN_SESSIONS = 32
 const BAN_MS = 60_000
 const MAX_BANS = 1024
 
@@ -60,6 +66,7 @@ export class SyncManager {
   private offEvent: (() => void) | null = null
   private closing: Promise<void> | null = null
   private violations = 0
+  private readonly idleTimeoutMs: number
 
   constructor (opts: SyncManagerOptions) {
     this.store = opts.store
@@ -68,6 +75,7 @@ export class SyncManager {
     this.admission = opts.admission
     this.log = opts.log
     this.listenOpts = opts.listen
+    this.idleTimeoutMs = opts.idleTimeoutMs ?? IDLE_TIMEOUT_MS
     this.channel = channelId(opts.community.publicKey)
     this.logs = new LogSet({ store: opts.store, community: opts.community, dataDir: opts.dataDir, log: opts.log })
     this.logs.on('log', (e: LogEntry) => { this.announce(e) })
@@ -157,8 +165,9 @@ export class SyncManager {
   handleStream (stream: NoiseSecretStream, info: StreamInfo): void {
     stream.on('error', (err: Error) => { this.log.debug({ err: err.message, host: info.host }, 'sync stream error') })
     if (this.closing !== null) { stream.destroy(); return }
-    stream.setKeepAlive(5000)
-    stream.setTimeout(IDLE_TIMEOUT_MS)
+    stream.setKeepAlive(Math.min(5000, Math.floor(this.idleTimeoutMs / 4)))
+    stream.setTimeout(this.idleTimeoutMs)
+    this.capUntilReady(stream)
     if (stream.handshakeHash !== null && stream.remotePublicKey !== null) {
       this.onHandshake(stream, info)
       return
@@ -177,6 +186,24 @@ export class SyncManager {
     })
   }
 
+  /** Counts raw bytes until the peer proved membership (or is gone); too many: dropped. */
+  private capUntilReady (stream: NoiseSecretStream): void {
+    const raw = stream.rawStream as { on?: (e: string, f: (d: Buffer) => void) => void, off?: (e: string, f: (d: Buffer) => void) => void } | null
+    if (raw?.on === undefined || raw.off === undefined) return
+    let n = 0
+    const count = (d: Buffer): void => {
+      n += d.length
+      if (n <= MAX_BYTES_BEFORE_READY) return
+      const key = stream.remotePublicKey?.toString('hex')
+      if (key === undefined || this.sessions.get(key)?.stream !== stream || this.sessions.get(key)?.ready !== true) {
+        stream.destroy(new Error('too much data before joining the community channel'))
+      }
+      raw.off?.('data', count)
+    }
+    raw.on('data', count)
+    stream.once('close', () => { raw.off?.('data', count) })
+  }
+
   private onHandshake (stream: NoiseSecretStream, info: StreamInfo): void {
     const remote = stream.remotePublicKey as Buffer
     const hex = remote.toString('hex')
@@ -184,6 +211,9 @@ export class SyncManager {
     if (remote.equals(this.keyPair.publicKey)) return stream.destroy(new Error('connected to ourselves'))
     const banned = this.bans.get(hex)
     if (banned !== undefined && banned > Date.now()) return stream.destroy(new Error('peer is banned for a while'))
+    let unproven = 0
+    for (const s of this.sessions.values()) if (!s.ready) unproven++
+    if (unproven >= MAX_UNPROVEN_SESSIONS) return stream.destroy(new Error('too many connections waiting to join'))
     const existing = this.sessions.get(hex)
     if (existing !== undefined && !existing.closed) {
       if (!this.prefer(stream, existing.stream)) return stream.destroy(new Error('duplicate connection'))
