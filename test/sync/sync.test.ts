@@ -1,5 +1,7 @@
 import t from 'tap'
 import { createCommunity } from '../../node/src/sync/community.js'
+import { computeId } from '../../node/src/events/event.js'
+import { encodeBlock } from '../../node/src/store/block-codec.js'
 import { signer } from '../helpers/events.js'
 import { createSyncNode, has, ingestAll, until } from './sync-helpers.js'
 
@@ -59,4 +61,29 @@ t.test('a data dir moved to another community writes to a new log and does not l
   await ingestAll(again.store, [fresh])
   await until(async () => await has(b.store, fresh.id), 20_000, 'new log syncs')
   t.notOk(await has(b.store, old.id), 'the first community\'s event stays home')
+})
+
+t.test('a long catch-up of a replicated log does not hold up a phone\'s OK', async t => {
+  const community = createCommunity()
+  const a = await createSyncNode(t, community)
+  const b = await createSyncNode(t, community)
+  // 20k events with good ids and bad signatures: every one is checked, none is stored
+  const s = signer()
+  const now = Math.floor(Date.now() / 1000)
+  const sig = s.sign({ content: 'x' }).sig
+  for (let blk = 0; blk < 80; blk++) {
+    const lines = Array.from({ length: 256 }, (_, i) => {
+      const e = { pubkey: s.pubkey, created_at: now - blk, kind: 1, tags: [], content: `bulk ${blk}/${i}` }
+      return JSON.stringify({ id: computeId(e), ...e, sig })
+    })
+    await a.store.nodeLog.append(encodeBlock(lines))
+  }
+  const aLog = a.store.nodeLog.current.key.toString('hex')
+  b.sync.addPeerAddress({ host: '127.0.0.1', port: a.port, source: 'static' })
+  await until(() => b.store.invalidEvents(aLog) > 0, 20_000, 'catch-up started')
+  const r = await b.store.ingest(s.sign({ content: 'from a phone during the catch-up' }), { type: 'client' })
+  const checked = b.store.invalidEvents(aLog)
+  t.equal(r.ok, true)
+  t.ok(checked < 80 * 256, `the OK came while the catch-up was under way (${checked} of ${80 * 256} checked)`)
+  await until(() => b.store.invalidEvents(aLog) === 80 * 256, 60_000, 'catch-up done')
 })

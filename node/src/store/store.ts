@@ -43,6 +43,8 @@ const RESULTS: Record<IndexOutcome, IngestResult> = {
 }
 
 const EXPIRY_SWEEP_MS = 60_000
+/** Blocks of a replicated log indexed per hold of the write lock. */
+const REPLICATED_BLOCKS_PER_TURN = 4
 
 /**
  * The node's event store: the node log (hypercore, durable group commit) plus the derived
@@ -282,8 +284,13 @@ export class Store implements EventStore {
    * checkpoint, with the same checks as a client's events, and fans out what was stored.
    */
   async indexReplicatedLog (core: Hypercore): Promise<number> {
-    if (this.closing !== null) return 0
-    return await this.withWriteLock(async () => await this.logIndexer.catchUp(core, { trusted: false, onStored: e => { this.emit(e) } }))
+    let stored = 0
+    // a few blocks per turn of the write lock: a long catch-up must not hold up phones' OKs
+    while (this.closing === null) {
+      stored += await this.withWriteLock(async () => await this.logIndexer.catchUp(core, { trusted: false, onStored: e => { this.emit(e) }, maxBlocks: REPLICATED_BLOCKS_PER_TURN }))
+      if (await this.logIndexer.indexedLength(core) >= core.contiguousLength) break
+    }
+    return stored
   }
 
   /** Sync hook: events skipped as invalid in a log (hex key) since start. */
