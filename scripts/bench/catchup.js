@@ -22,13 +22,15 @@ async function until (fn, ms, what) {
 }
 
 /** A store + sync manager, as startNode builds them (no HTTP: not part of what is measured). */
-async function syncNode (dir, community) {
+async function syncNode (dir, community, { index = true } = {}) {
   const { Store } = await import(join(DIST, 'store', 'store.js'))
   const { SyncManager } = await import(join(DIST, 'sync', 'sync-manager.js'))
   const { loadIdentity } = await import(join(DIST, 'sync', 'identity.js'))
   const { admitNode } = await import(join(DIST, 'sync', 'admission.js'))
   const c = await benchConfig(dir)
   const store = await Store.open({ dir, limits: c.limits, store: c.store, log: silentLog() })
+  // diagnostic only: the transport without the indexer competing for the event loop
+  if (!index) store.indexReplicatedLog = async () => 0
   const keyPair = await loadIdentity(dir, { create: true })
   const sync = new SyncManager({ store, community, keyPair, admission: admitNode(community, keyPair.publicKey), dataDir: dir, log: silentLog(), listen: { host: '127.0.0.1', port: 0 } })
   const addr = await sync.start()
@@ -105,6 +107,21 @@ export async function run (opts = {}) {
     const logStatus = dst.sync.status().logs.find(l => l.key === core.key.toString('hex'))
     log(`catchup: ours ${(oursMs / 1000).toFixed(2)} s (every block local after ${(localMs / 1000).toFixed(2)} s)`)
 
+    // the same sync path with indexing switched off: what the transport alone costs
+    const tDir = await tempDir('catchup-transport')
+    const tNode = await syncNode(tDir, community, { index: false })
+    let transportMs
+    try {
+      const t2 = performance.now()
+      tNode.sync.addPeerAddress({ host: '127.0.0.1', port: src.port, source: 'static' })
+      await until(() => tNode.sync.status().logs.some(l => l.key === core.key.toString('hex') && l.available === core.length), 600_000, 'transport-only catch-up')
+      transportMs = performance.now() - t2
+      log(`catchup: sync transport alone (indexing off) ${(transportMs / 1000).toFixed(2)} s`)
+    } finally {
+      await tNode.close()
+      await rmrf(tDir)
+    }
+
     const raw2 = await rawReplication(src.store, core.key, core.length)
     log(`catchup: raw corestore replication (again) ${(raw2.ms / 1000).toFixed(2)} s`)
     const rawMs = (raw1.ms + raw2.ms) / 2
@@ -113,9 +130,11 @@ export async function run (opts = {}) {
       blocks: core.length,
       eventsPerBlock: n / core.length,
       ours: { ms: oursMs, eventsPerSec: n / (oursMs / 1000), invalid: logStatus?.invalidEvents ?? 0, localMs, localEventsPerSec: n / (localMs / 1000) },
+      transport: { ms: transportMs, eventsPerSec: n / (transportMs / 1000) },
       raw: { ms: rawMs, eventsPerSec: n / (rawMs / 1000), flanks: [raw1.ms, raw2.ms] },
       ratio: ratio(n / (oursMs / 1000), n / (rawMs / 1000)),
-      localRatio: ratio(n / (localMs / 1000), n / (rawMs / 1000))
+      localRatio: ratio(n / (localMs / 1000), n / (rawMs / 1000)),
+      transportRatio: ratio(n / (transportMs / 1000), n / (rawMs / 1000))
     }
   } finally {
     await dst?.close()

@@ -166,6 +166,7 @@ function summary (res) {
 function catchupTable (r) {
   const rows = [
     ['raw corestore replication (Noise/TCP, same blocks), s', r.raw.ms / 1000, fmt(r.raw.eventsPerSec), fmtRatio(1)],
+    ['sync transport alone (indexing switched off), every block local, s', r.transport.ms / 1000, fmt(r.transport.eventsPerSec), fmtRatio(r.transportRatio)],
     ['sync catch-up: every block local, s', r.ours.localMs / 1000, fmt(r.ours.localEventsPerSec), fmtRatio(r.localRatio)],
     ['sync catch-up: every event verified + indexed, s', r.ours.ms / 1000, fmt(r.ours.eventsPerSec), fmtRatio(r.ratio)]
   ]
