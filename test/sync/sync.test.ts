@@ -85,5 +85,6 @@ t.test('a long catch-up of a replicated log does not hold up a phone\'s OK', asy
   const checked = b.store.invalidEvents(aLog)
   t.equal(r.ok, true)
   t.ok(checked < 80 * 256, `the OK came while the catch-up was under way (${checked} of ${80 * 256} checked)`)
-  await until(() => b.store.invalidEvents(aLog) === 80 * 256, 60_000, 'catch-up done')
+  await b.close()
+  t.ok(b.store.invalidEvents(aLog) < 80 * 256, `closing the node stops the catch-up rather than finishing it (${b.store.invalidEvents(aLog)} checked)`)
 })

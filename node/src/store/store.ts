@@ -283,10 +283,10 @@ export class Store implements EventStore {
    * Sync hook: indexes what a replicated (untrusted) log holds contiguously past its
    * checkpoint, with the same checks as a client's events, and fans out what was stored.
    */
-  async indexReplicatedLog (core: Hypercore): Promise<number> {
+  async indexReplicatedLog (core: Hypercore, opts: { stop?: () => boolean } = {}): Promise<number> {
     let stored = 0
     // a few blocks per turn of the write lock: a long catch-up must not hold up phones' OKs
-    while (this.closing === null) {
+    while (this.closing === null && opts.stop?.() !== true) {
       stored += await this.withWriteLock(async () => await this.logIndexer.catchUp(core, { trusted: false, onStored: e => { this.emit(e) }, maxBlocks: REPLICATED_BLOCKS_PER_TURN }))
       if (await this.logIndexer.indexedLength(core) >= core.contiguousLength) break
     }

@@ -147,7 +147,7 @@ export class LogSet extends EventEmitter {
       do {
         h.again = false
         try {
-          await this.store.indexReplicatedLog(h.core)
+          await this.store.indexReplicatedLog(h.core, { stop: () => this.closed })
         } catch (err) {
           this.log.error({ err, log: h.entry.log.toString('hex') }, 'indexing a replicated log failed')
           return
