@@ -96,7 +96,7 @@ t.test('garbage, an unadmitted log and protocol violations: the peer is dropped,
   const raw = net.connect(a.port, '127.0.0.1')
   raw.on('error', () => {})
   await new Promise(resolve => raw.once('connect', resolve))
-  raw.write(crypto.randomBytes(64 * 1024))
+  raw.write(crypto.randomBytes(128 * 1024))
   await new Promise(resolve => raw.once('close', resolve))
   t.pass('a raw garbage connection is closed')
 
@@ -122,7 +122,14 @@ t.test('garbage, an unadmitted log and protocol violations: the peer is dropped,
   await until(() => a.sync.logs.has(goodLog), 5000, 'the admitted log')
   t.notOk(a.sync.logs.has(badLog), 'an unadmitted log is never opened')
   t.equal(a.sync.logs.size, 3, 'a carries its own, b\'s and the admitted one')
-  p.stream.destroy()
+  const view = (a.sync.status() as { peers: Array<{ key: string, logsRefused: number }> }).peers.find(x => x.key === p.keyPair.publicKey.toString('hex'))
+  t.equal(view?.logsRefused, 2, 'refused offers are counted per peer')
+  // a flood of refused offers is hostile: dropped
+  for (let i = 0; i < 5; i++) {
+    p.sendLogs(Array.from({ length: 256 }, () => { const l = crypto.randomBytes(32); return { log: l, node: outsider.publicKey, admission: Buffer.alloc(0), logSig: signLog(community, l, outsider.secretKey) } }))
+  }
+  await p.closed
+  t.pass('a peer flooding unadmitted logs is dropped')
 
   // a peer of the right channel without a certificate is dropped at the hello
   const u = await rawPeer(a.port, community, false)

@@ -39,6 +39,7 @@ export class Session {
   ready = false
   closed = false
   logsReceived = 0
+  logsRefused = 0
   private readonly hooks: SessionHooks
   private readonly log: Logger
   private readonly timer: NodeJS.Timeout

@@ -39,6 +39,8 @@ const MAX_BYTES_BEFORE_READY = 64 * 1024
 /** Authenticated connections that have not yet proved community membership. */
 const MAX_UNPROVEN_SESSIONS = 32
 const BAN_MS = 60_000
+/** Refused log offers a peer may make before it is taken for hostile and dropped. */
+const MAX_REFUSED_PER_PEER = 1024
 const MAX_BANS = 1024
 
 /**
@@ -252,7 +254,10 @@ export class SyncManager {
   private onLogs (s: Session, entries: LogEntry[]): void {
     for (const e of entries) {
       this.logs.addRemote(e).then(r => {
-        if (r === 'refused') this.log.warn({ peer: s.remoteKey.toString('hex'), log: e.log.toString('hex') }, 'peer offered a log the community does not admit; ignored')
+        if (r === 'refused') {
+          this.log.warn({ peer: s.remoteKey.toString('hex'), log: e.log.toString('hex') }, 'peer offered a log the community does not admit; ignored')
+          if (++s.logsRefused > MAX_REFUSED_PER_PEER) s.violation('offered too many logs the community does not admit')
+        }
         else if (r === 'added') this.log.info({ log: e.log.toString('hex'), node: e.node.toString('hex'), from: s.remoteKey.toString('hex') }, 'carrying a new log')
       }, err => { this.log.error({ err }, 'adding a log failed') })
     }
@@ -298,7 +303,8 @@ export class SyncManager {
         connected: s.ready,
         bytesIn: s.bytesIn,
         bytesOut: s.bytesOut,
-        logsReceived: s.logsReceived
+        logsReceived: s.logsReceived,
+        logsRefused: s.logsRefused
       })),
       addresses: this.dialer.status(),
       droppedPeers: this.violations,
