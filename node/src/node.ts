@@ -9,20 +9,26 @@ import { createHttpApp, createHttpServer, listen, closeHttpServer } from './http
 import { CaptivePortal, portalEnabled } from './portal/portal.js'
 import { packageVersion } from './cli/version.js'
 import { packageRoot } from './paths.js'
+import { startSync } from './sync/start-sync.js'
+import { startLan } from './sync/start-lan.js'
+import type { SyncManager } from './sync/sync-manager.js'
+import type { LanDiscovery } from './sync/mdns.js'
 
 export interface OutpostNode {
   readonly config: Config
   readonly store: Store
   /** null when the portal is off (relay role, or portal.enabled off). */
   readonly portal: CaptivePortal | null
+  readonly sync: SyncManager
   readonly address: { host: string, port: number }
   /** Stops in reverse order of start; idempotent. */
   close (): Promise<void>
 }
 
 /**
- * The composition root: store, then relay and HTTP on one port. Stops in reverse order:
- * stop accepting, close sockets, then the store (which fsyncs and closes the logs and index).
+ * The composition root: store, sync (and LAN discovery), portal, then relay and HTTP on one
+ * port. Stops in reverse order: discovery and peer sockets, stop accepting, close sockets, then
+ * the store (which fsyncs and closes the logs and index).
  */
 export async function startNode (config: Config, opts: { log: Logger, staticDir?: string }): Promise<OutpostNode> {
   const log = opts.log
@@ -33,7 +39,11 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
   let relay: RelayServer | null = null
   let server: Server | null = null
   let portal: CaptivePortal | null = null
+  let sync: SyncManager | null = null
+  let lan: LanDiscovery | null = null
   try {
+    sync = await startSync(config, store, log.child({ scope: 'sync' }))
+    lan = await startLan(config, sync, log.child({ scope: 'lan' }))
     if (portalEnabled(config.portal, config.role)) {
       portal = await CaptivePortal.open({ portal: config.portal, name: config.name, dataDir: config.dataDir, listenHost: config.host, log })
     }
@@ -54,7 +64,8 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
       }),
       // the built phone client (npm run build:web)
       staticDir: opts.staticDir ?? path.join(packageRoot(), 'captive-portal', 'dist'),
-      portal: portal?.middleware()
+      portal: portal?.middleware(),
+      sync: () => sync?.status() ?? {}
     })
     server = createHttpServer(app, relay)
     const address = await listen(server, config.host, config.port)
@@ -65,10 +76,13 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
     const s = server
     const r = relay
     const p = portal
+    const y = sync
+    const l = lan
     return {
       config,
       store,
       portal,
+      sync: y,
       address,
       close: async () => {
         if (closing === null) {
@@ -84,6 +98,8 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
       }
     }
   } catch (err) {
+    await lan?.close().catch(() => {})
+    await sync?.close().catch(() => {})
     await relay?.close().catch(() => {})
     if (server !== null) await closeHttpServer(server).catch(() => {})
     await portal?.close().catch(() => {})

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: builds dist/ if stale, runs the benches, prints markdown tables and writes
 // bench-results/latest.md + latest.json.
-//   --quick                small fast run          --only ingest,query,startup,verify
+//   --quick                small fast run          --only ingest,query,startup,verify,catchup
 //   --sizes 100000,1000000 query/start-up sizes   --n 40000 ingest events   --window 64
 //   --reindex              rebuild the cached stores' indexes (re-measures reindex; automatic
 //                          when the compiled store code changed since they were indexed)
@@ -15,7 +15,7 @@ import { DIST, RESULTS, ROOT } from './lib/util.js'
 import { markdownTable } from './lib/table.js'
 import { fmt, fmtRatio, ratio } from './lib/stats.js'
 
-const BENCHES = ['verify', 'ingest', 'query', 'startup']
+const BENCHES = ['verify', 'ingest', 'query', 'startup', 'catchup']
 const RUN_STARTED = Date.now()
 const when = r => r.reindexed || Date.parse(r.reindexedAt ?? '') >= RUN_STARTED ? 'this run' : `on ${r.reindexedAt ?? '?'}`
 
@@ -158,8 +158,21 @@ function summary (res) {
   }
   const reindexes = res.startup?.filter(r => r.reindex) ?? res.query ?? []
   for (const r of reindexes) s.push(`- **Reindex at ${sizeName(r.size)}**: ${fmt(r.reindex.ms / 1000)} s, ${fmt(r.reindex.eventsPerSec)} log events/s (measured ${when(r)}).`)
+  if (res.catchup) s.push(`- **Catch-up of ${sizeName(res.catchup.n)} events**: ${fmt(res.catchup.ours.ms / 1000)} s, ${fmt(res.catchup.ours.eventsPerSec)} events/s verified and indexed (${fmtRatio(res.catchup.ratio)} of raw replication; every block local after ${fmt(res.catchup.ours.localMs / 1000)} s = ${fmtRatio(res.catchup.localRatio)}); target >= 0.80x: **${res.catchup.ratio >= 0.8 ? 'met' : 'NOT met'}**.`)
   for (const r of res.startup?.filter(r => r.size > 0) ?? []) s.push(`- **Start-up at ${sizeName(r.size)}**: healthy after ${fmt(r.healthMs)} ms; RSS ${fmt(r.rssReadyMB)} MB at ready, ${fmt(r.rssAfterMB)} MB after the query mix.`)
   return s.join('\n')
+}
+
+function catchupTable (r) {
+  const rows = [
+    ['raw corestore replication (Noise/TCP, same blocks), s', r.raw.ms / 1000, fmt(r.raw.eventsPerSec), fmtRatio(1)],
+    ['sync transport alone (indexing switched off), every block local, s', r.transport.ms / 1000, fmt(r.transport.eventsPerSec), fmtRatio(r.transportRatio)],
+    ['sync catch-up: every block local, s', r.ours.localMs / 1000, fmt(r.ours.localEventsPerSec), fmtRatio(r.localRatio)],
+    ['sync catch-up: every event verified + indexed, s', r.ours.ms / 1000, fmt(r.ours.eventsPerSec), fmtRatio(r.ratio)]
+  ]
+  return `### Catch-up (scripts/bench/catchup.js, ${fmt(r.n)} signed events in ${fmt(r.blocks)} blocks)\n\n` +
+    markdownTable(['path', 'seconds', 'events/s', 'vs raw'], rows) +
+    `\n\nA node that was away connects to one that holds ${fmt(r.n)} events (one log, ${fmt(r.eventsPerBlock)} events per block). Raw = a bare Corestore downloading the same log over the same Noise/TCP stream, measured before and after (${r.raw.flanks.map(ms => fmt(ms / 1000)).join(' / ')} s); ours = the whole sync path (handshake, admission, log exchange, replication, then every event re-verified and indexed). Target >= 0.80x of raw.`
 }
 
 // ---- main ----
@@ -190,6 +203,7 @@ async function main () {
   }
   if (o.only.includes('ingest')) await time('ingest', async () => (await import('./ingest.js')).run({ n: cfg.n, window: o.window, log }))
   if (o.only.includes('query')) await time('query', async () => (await import('./query.js')).run({ sizes, iterations: cfg.iterations, wsIterations: cfg.wsIterations, reindex: o.reindex, log }))
+  if (o.only.includes('catchup')) await time('catchup', async () => (await import('./catchup.js')).run({ n: o.quick ? 10_000 : 100_000, log }))
   if (o.only.includes('startup')) await time('startup', async () => (await import('./startup.js')).run({ sizes, rounds: cfg.rounds, starts: cfg.starts, reindex: o.reindex && !o.only.includes('query'), log }))
 
   const totalS = (performance.now() - started) / 1000
@@ -202,6 +216,7 @@ async function main () {
   if (res.ingest) parts.push('', ingestTable(res.ingest))
   if (res.query) parts.push('', queryTable(res.query))
   if (res.startup) parts.push('', startupTable(res.startup))
+  if (res.catchup) parts.push('', catchupTable(res.catchup))
   const md = parts.join('\n') + '\n'
   console.log(md)
   await mkdir(RESULTS, { recursive: true })

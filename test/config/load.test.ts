@@ -53,6 +53,7 @@ t.test('the embedded defaults are a local development node', async t => {
     role: 'hotspot',
     community: null,
     syncPort: 7707,
+    syncHost: '0.0.0.0',
     peers: [],
     lan: false,
     lanInterfaces: [],
@@ -182,7 +183,7 @@ function sample (s: Setting): { value: unknown, text: string[] } {
       const v = s.kind.values.find(v => v !== def) as string
       return { value: v, text: [v] }
     }
-    case 'host': return { value: '0.0.0.0', text: ['0.0.0.0'] }
+    case 'host': { const v = def === '0.0.0.0' ? '192.168.4.1' : '0.0.0.0'; return { value: v, text: [v] } }
     case 'name': return { value: 'Camp North', text: ['Camp North'] }
     case 'path': return { value: '/srv/outpost', text: ['/srv/outpost'] }
     case 'community': return { value: 'camp', text: ['camp'] }

@@ -35,7 +35,7 @@ export interface NodeProcess {
 /** Spawns `outpost start` on loopback port 0 and resolves once it logs its address. */
 export async function spawnNode (t: Test, args: string[]): Promise<NodeProcess> {
   ensureBuilt()
-  const proc = spawn(process.execPath, [BIN, 'start', '--host', '127.0.0.1', '--port', '0', '--no-log-pretty', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  const proc = spawn(process.execPath, [BIN, 'start', '--host', '127.0.0.1', '--port', '0', '--no-log-pretty', '--sync-host', '127.0.0.1', '--sync-port', '0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   const exited = new Promise<number | null>(resolve => proc.once('exit', code => resolve(code)))
   t.teardown(async () => {

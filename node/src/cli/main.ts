@@ -83,9 +83,21 @@ export async function main (argv: string[], env: Record<string, string | undefin
       case 'start': return await start(rest, env, cli)
       case 'reindex': return await reindex(rest, env, cli)
       case 'config': return configCommand(rest, env, cli)
+      case 'community': return await communityCli(rest, cli)
     }
   } catch (err) {
     return report(err, cli)
+  }
+}
+
+async function communityCli (args: string[], cli: CliIo): Promise<number> {
+  const { communityCommand, CommunityUsageError } = await import('../sync/community-cli.js')
+  try {
+    return await communityCommand(args, { stdout: cli.stdout, cwd: cli.cwd })
+  } catch (err) {
+    if (!(err instanceof CommunityUsageError)) throw err
+    cli.stderr.write(err.message.endsWith('\n') ? err.message : err.message + '\n')
+    return EXIT_USAGE
   }
 }
 

@@ -1,6 +1,7 @@
 import { renderOptionsHelp } from '../config/render.js'
+import { COMMUNITY_USAGE } from '../sync/community-usage.js'
 
-export const COMMANDS = ['start', 'reindex', 'config', 'help'] as const
+export const COMMANDS = ['start', 'reindex', 'config', 'community', 'help'] as const
 export type Command = typeof COMMANDS[number]
 
 export function mainUsage (): string {
@@ -12,6 +13,7 @@ Commands:
   start      Run the node: relay, web client and sync
   reindex    Rebuild the index from the logs
   config     Print the effective configuration as JSON
+  community  Create a community, share it, admit nodes
   help       Show this help, or a command's: outpost help start
 
 Options:
@@ -56,6 +58,7 @@ export function usageOf (command: Command): string {
     case 'start': return startUsage()
     case 'reindex': return reindexUsage()
     case 'config': return configUsage()
+    case 'community': return COMMUNITY_USAGE
     case 'help': return mainUsage()
   }
 }

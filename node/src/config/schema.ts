@@ -109,6 +109,14 @@ const specs: { [K in SettingKey]: Spec } = {
     doc: 'Node-to-node sync TCP port (0 = any free port).',
     default: () => 7707
   },
+  syncHost: {
+    flag: 'sync-host',
+    arg: 'HOST',
+    kind: { type: 'host' },
+    group: 'sync',
+    doc: 'Node-to-node sync listen address (0.0.0.0 = every interface, as LAN peers need).',
+    default: () => '0.0.0.0'
+  },
   peers: {
     flag: 'peer',
     arg: 'HOST:PORT',

@@ -76,6 +76,8 @@ export interface Config {
   community: string | null
   /** Node-to-node sync TCP port (0 = any free port). */
   syncPort: number
+  /** Node-to-node sync listen address. */
+  syncHost: string
   /** Static peers, HOST:PORT. */
   peers: string[]
   /** LAN discovery over mDNS. */

@@ -12,6 +12,8 @@ export interface HttpAppOptions {
   nip11: () => object
   /** `ok: false` until the node is ready (503). */
   health: () => { ok: boolean, [k: string]: unknown }
+  /** `GET /api/sync`: peers and logs of node-to-node sync. */
+  sync?: () => object
   /** The web client (for now captive-portal/). */
   staticDir: string
   /** Captive portal (node/src/portal): runs before NIP-11, health and the static files. */
@@ -34,6 +36,7 @@ export function createHttpApp (opts: HttpAppOptions): Koa {
   if (opts.portal !== undefined) app.use(opts.portal)
   app.use(nip11(opts.nip11))
   app.use(health(opts.health))
+  if (opts.sync !== undefined) app.use(jsonGet('/api/sync', opts.sync))
   app.use(staticFiles({ root: opts.staticDir, log }))
   app.use(ctx => { ctx.throw(404) })
   return app
@@ -91,8 +94,13 @@ function nip11 (doc: () => object): Middleware {
 }
 
 function health (probe: HttpAppOptions['health']): Middleware {
+  return jsonGet('/api/health', () => probe(), (ctx, h) => { ctx.status = h.ok ? 200 : 503 })
+}
+
+/** A read-only JSON status endpoint (CORS, never cached). */
+function jsonGet<T extends object> (route: string, probe: () => T, status?: (ctx: Context, body: T) => void): Middleware {
   return async (ctx, next) => {
-    if (ctx.path !== '/api/health') return await next()
+    if (ctx.path !== route) return await next()
     cors(ctx)
     if (ctx.method === 'OPTIONS') {
       ctx.status = 204
@@ -102,9 +110,9 @@ function health (probe: HttpAppOptions['health']): Middleware {
       ctx.set('Allow', 'GET, HEAD, OPTIONS')
       ctx.throw(405)
     }
-    const h = probe()
+    const body = probe()
     ctx.set('Cache-Control', 'no-store')
-    ctx.status = h.ok ? 200 : 503
-    ctx.body = h
+    status?.(ctx, body)
+    ctx.body = body
   }
 }

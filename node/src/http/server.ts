@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Server as NetServer } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type Koa from 'koa'
 
@@ -22,7 +22,7 @@ export function createHttpServer (app: Koa, relay: UpgradeHandler): Server {
 }
 
 /** Listens and resolves with the bound address (port 0 picks a free port). */
-export async function listen (server: Server, host: string, port: number): Promise<{ host: string, port: number }> {
+export async function listen (server: NetServer, host: string, port: number): Promise<{ host: string, port: number }> {
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error): void => { reject(err) }
     server.once('error', onError)

@@ -64,6 +64,12 @@ export class LogIndexer {
     b.put(K.metaKey('count'), K.u64(this.indexer.count))
   }
 
+  /** Next block of `core` to index (its checkpoint). */
+  async indexedLength (core: Hypercore): Promise<number> {
+    const v = await this.idx.get(K.checkpointKey(core.key))
+    return v === null ? 0 : v.readUInt32BE(0)
+  }
+
   /** Indexes a block this node just appended (its events were already verified). */
   async indexBlock (core: Hypercore, seq: number, items: Array<{ event: NostrEvent, json: string }>): Promise<IndexOutcome[]> {
     const b = this.idx.batch()
@@ -96,7 +102,7 @@ export class LogIndexer {
    * Untrusted logs (replicated from peers) are checked exactly like a client's events; an
    * invalid event is skipped and counted, and does not stop the rest. Returns events indexed.
    */
-  async catchUp (core: Hypercore, opts: { trusted: boolean }): Promise<number> {
+  async catchUp (core: Hypercore, opts: { trusted: boolean, onStored?: (e: NostrEvent) => void, maxBlocks?: number }): Promise<number> {
     let b = this.idx.batch()
     const cp = await this.checkpoint(b, core)
     if (cp.next > core.length) {
@@ -105,7 +111,7 @@ export class LogIndexer {
     let seq = cp.next
     let stored = 0
     const countBefore = this.indexer.count
-    const end = core.contiguousLength
+    const end = Math.min(core.contiguousLength, cp.next + (opts.maxBlocks ?? Infinity))
     try {
       while (seq < end) {
         const blocks: Array<{ seq: number, block: Buffer }> = []
@@ -119,11 +125,16 @@ export class LogIndexer {
         const now = this.now()
         const items = await this.decode(core, blocks, opts.trusted, now)
         await this.indexer.prefetch(b, items.map(it => it.event))
+        const fresh: NostrEvent[] = []
         for (const it of items) {
-          if (await this.indexer.index(b, it.event, it.json, { log: cp.num, block: it.seq, offset: it.offset }, now) === 'stored') stored++
+          if (await this.indexer.index(b, it.event, it.json, { log: cp.num, block: it.seq, offset: it.offset }, now) === 'stored') {
+            stored++
+            fresh.push(it.event)
+          }
         }
         this.setCheckpoint(b, core, seq, cp.num)
         await b.flush()
+        if (opts.onStored !== undefined) for (const e of fresh) opts.onStored(e)
         b = this.idx.batch()
       }
     } catch (err) {

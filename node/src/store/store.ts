@@ -43,6 +43,8 @@ const RESULTS: Record<IndexOutcome, IngestResult> = {
 }
 
 const EXPIRY_SWEEP_MS = 60_000
+/** Blocks of a replicated log indexed per hold of the write lock. */
+const REPLICATED_BLOCKS_PER_TURN = 4
 
 /**
  * The node's event store: the node log (hypercore, durable group commit) plus the derived
@@ -275,6 +277,25 @@ export class Store implements EventStore {
     }
     if (filters.length > 1) out.sort(newestFirst)
     return out
+  }
+
+  /**
+   * Sync hook: indexes what a replicated (untrusted) log holds contiguously past its
+   * checkpoint, with the same checks as a client's events, and fans out what was stored.
+   */
+  async indexReplicatedLog (core: Hypercore, opts: { stop?: () => boolean } = {}): Promise<number> {
+    let stored = 0
+    // a few blocks per turn of the write lock: a long catch-up must not hold up phones' OKs
+    while (this.closing === null && opts.stop?.() !== true) {
+      stored += await this.withWriteLock(async () => await this.logIndexer.catchUp(core, { trusted: false, onStored: e => { this.emit(e) }, maxBlocks: REPLICATED_BLOCKS_PER_TURN }))
+      if (await this.logIndexer.indexedLength(core) >= core.contiguousLength) break
+    }
+    return stored
+  }
+
+  /** Sync hook: events skipped as invalid in a log (hex key) since start. */
+  invalidEvents (logHex: string): number {
+    return this.logIndexer.invalid.get(logHex) ?? 0
   }
 
   /** NIP-40: drop expired events from the index (they stay in the logs). */

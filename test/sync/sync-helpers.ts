@@ -1,0 +1,58 @@
+import type { Test } from 'tap'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { Store } from '../../node/src/store/store.js'
+import { defaultConfig } from '../../node/src/config/load.js'
+import { SyncManager } from '../../node/src/sync/sync-manager.js'
+import { loadIdentity, type KeyPair } from '../../node/src/sync/identity.js'
+import { admitNode } from '../../node/src/sync/admission.js'
+import type { Community } from '../../node/src/sync/community.js'
+import type { NostrEvent } from '../../node/src/events/types.js'
+import { testLogger } from '../helpers/log.js'
+
+const base = defaultConfig({ cwd: process.cwd(), isTTY: false })
+
+export interface SyncNode { dir: string, store: Store, sync: SyncManager, keyPair: KeyPair, port: number, close: () => Promise<void> }
+
+/**
+ * A real store and sync manager in a temp dir, listening on 127.0.0.1; admitted with the
+ * community secret unless `admitted: false`. Closed (sync, then store) when the test ends.
+ */
+export async function createSyncNode (t: Test, community: Community, opts: { dir?: string, admitted?: boolean, listen?: boolean, idleTimeoutMs?: number } = {}): Promise<SyncNode> {
+  const dir = opts.dir ?? await mkdtemp(path.join(tmpdir(), 'outpost-test-sync-'))
+  if (opts.dir === undefined) t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const store = await Store.open({ dir, limits: base.limits, store: { ...base.store, commitWindowMs: 0 }, log: testLogger() })
+  const keyPair = await loadIdentity(dir, { create: true }) as KeyPair
+  const admission = opts.admitted === false || community.secretKey === null ? null : admitNode(community, keyPair.publicKey)
+  const sync = new SyncManager({ store, community, keyPair, admission, dataDir: dir, log: testLogger(), listen: opts.listen === false ? null : { host: '127.0.0.1', port: 0 }, ...(opts.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: opts.idleTimeoutMs }) })
+  const addr = await sync.start()
+  let closed = false
+  const close = async (): Promise<void> => {
+    if (closed) return
+    closed = true
+    await sync.close()
+    await store.close()
+  }
+  t.teardown(close)
+  return { dir, store, sync, keyPair, port: addr?.port ?? 0, close }
+}
+
+/** Polls until `fn` is true (bounded): sync is asynchronous by nature. */
+export async function until (fn: () => boolean | Promise<boolean>, ms = 20_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms
+  while (!(await fn())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+}
+
+export async function has (store: Store, id: string): Promise<boolean> {
+  return (await store.query([{ ids: [id] }])).length === 1
+}
+
+export async function ingestAll (store: Store, events: NostrEvent[]): Promise<void> {
+  for (const r of await Promise.all(events.map(async e => await store.ingest(e, { type: 'client' })))) {
+    if (!r.ok) throw new Error(`ingest failed: ${r.message}`)
+  }
+}
