@@ -9,7 +9,7 @@
 set -euo pipefail
 export LC_ALL=C
 
-ROOT= DRY_RUN=no ASSUME_YES=no PURGE=no
+ROOT='' DRY_RUN=no ASSUME_YES=no PURGE=no
 while [[ $# -gt 0 ]]; do
   case $1 in
     --yes|-y) ASSUME_YES=yes; shift ;;
