@@ -282,14 +282,15 @@ render_saved_settings () {
   for k in "${OUTPOST_CONF_KEYS[@]}"; do
     conf_key_secret "$k" && continue
     v="S_$k"
-    if [[ $k == COMMUNITY && -n $S_COMMUNITY ]]; then printf 'COMMUNITY=%s\n' "$ETC/community.json"; continue; fi
-    printf '%s=%s\n' "$k" "${!v}"
+    if [[ $k == COMMUNITY && -n $S_COMMUNITY ]]; then printf 'COMMUNITY="%s"\n' "$ETC/community.json"; continue; fi
+    # quoted, so blanks at the ends survive (the reader removes exactly one pair)
+    printf '%s="%s"\n' "$k" "${!v}"
   done
 }
 
 render_secrets () {
   printf '# Outpost secrets (outpost.conf format), root only.\n'
-  printf 'PASSPHRASE=%s\n' "$S_PASSPHRASE"
+  printf 'PASSPHRASE="%s"\n' "$S_PASSPHRASE"
 }
 
 render_hosts () { # render_hosts < existing /etc/hosts

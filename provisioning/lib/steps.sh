@@ -138,10 +138,13 @@ install_code () {
   local changes npm
   say "node code"
   if [[ -n $ROOT ]]; then say "  skipped under --root"; return 0; fi
-  if [[ $(cd "$SOURCE_DIR" && pwd -P) != "$(mkdir -p "$PREFIX" && cd "$PREFIX" && pwd -P)" ]]; then
-    if [[ $DRY_RUN == yes ]]; then
+  if [[ ! -d $PREFIX || $(cd "$SOURCE_DIR" && pwd -P) != "$(cd "$PREFIX" && pwd -P)" ]]; then
+    if [[ $DRY_RUN == yes && ! -d $PREFIX ]]; then
+      changes="new install"
+    elif [[ $DRY_RUN == yes ]]; then
       changes=$(rsync -a --delete --dry-run --itemize-changes "${RSYNC_EXCLUDES[@]}" "$SOURCE_DIR/" "$PREFIX/")
     else
+      mkdir -p "$PREFIX"
       changes=$(rsync -a --delete --itemize-changes --chown=root:root "${RSYNC_EXCLUDES[@]}" "$SOURCE_DIR/" "$PREFIX/")
     fi
     if [[ -n $changes ]]; then CODE_CHANGED=yes; fi
