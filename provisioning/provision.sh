@@ -291,8 +291,7 @@ prompt_missing () {
 main () {
   parse_flags "$@"
   if [[ -n $ROOT ]]; then
-    [[ $DRY_RUN == yes ]] || mkdir -p "$ROOT"
-    if [[ -d $ROOT ]]; then ROOT=$(cd "$ROOT" && pwd); fi
+    ROOT=$(realpath -m -- "$ROOT")
     [[ $ROOT != / ]] || die "--root / is the real system: leave --root out instead"
   fi
   if [[ -z $ROOT && $DRY_RUN == no && $EUID -ne 0 ]]; then
