@@ -147,7 +147,8 @@ install_code () {
       mkdir -p "$PREFIX"
       changes=$(rsync -a --delete --itemize-changes --chown=root:root "${RSYNC_EXCLUDES[@]}" "$SOURCE_DIR/" "$PREFIX/")
     fi
-    if [[ -n $changes ]]; then CODE_CHANGED=yes; fi
+    # a directory whose only change is its time (the build writes into /opt/outpost) is no change
+    if [[ -n $changes ]] && grep -qv '^\.d' <<<"$changes"; then CODE_CHANGED=yes; fi
   fi
   if [[ ! -f $PREFIX/dist/cli/main.js || ! -d $PREFIX/node_modules ]]; then CODE_CHANGED=yes; fi
   [[ $UPGRADE == yes ]] && CODE_CHANGED=yes

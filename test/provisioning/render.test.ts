@@ -1,11 +1,11 @@
 import t, { type Test } from 'tap'
 import { execFile, spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { BIN, ROOT, ensureBuilt } from '../helpers/node-process.js'
 import { parseKeyfile, checkApKeyfile } from './keyfile.js'
-import { BASE_ARGS, PROVISION, runScript, snapshot, tempDir } from './run-script.js'
+import { BASE_ARGS, PROVISION, UNINSTALL, runScript, snapshot, tempDir } from './run-script.js'
 
 const exec = promisify(execFile)
 const isRoot = process.getuid?.() === 0
@@ -264,4 +264,27 @@ t.test('the scripts are shellcheck-clean', { skip: hasTool('shellcheck') ? false
 t.test('the unit templates and scripts ship in the npm package', async t => {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files: string[] }
   t.ok(pkg.files.includes('provisioning') && pkg.files.includes('systemd'))
+})
+
+t.test('uninstall.sh removes what provision.sh wrote and keeps the data; --dry-run removes nothing', async t => {
+  const { root } = await renderHotspot(t)
+  mkdirSync(join(root, 'var/lib/outpost'), { recursive: true })
+  writeFileSync(join(root, 'var/lib/outpost/node.json'), '{}')
+  const before = snapshot(root)
+  const dry = await runScript(UNINSTALL, ['--dry-run', '--root', root])
+  t.equal(dry.code, 0, dry.stderr)
+  t.match(dry.stdout, /would run: rm -rf --one-file-system .*\/etc\/outpost/)
+  t.same(snapshot(root), before, 'the dry run removed nothing')
+
+  const r = await runScript(UNINSTALL, ['--yes', '--root', root])
+  t.equal(r.code, 0, r.stderr)
+  const left = Object.keys(snapshot(root)).sort()
+  t.same(left, ['etc/hostname', 'etc/hosts', 'var/lib/outpost/node.json'], 'only the host name and the node\'s data stay')
+
+  const purge = await runScript(UNINSTALL, ['--yes', '--purge', '--root', root])
+  t.equal(purge.code, 0, purge.stderr)
+  t.notOk(existsSync(join(root, 'var/lib/outpost')), '--purge removes the data too')
+  const bad = await runScript(UNINSTALL, ['--nope'])
+  t.equal(bad.code, 2)
+  t.match(bad.stderr, /unknown argument '--nope'/)
 })
