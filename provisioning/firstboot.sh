@@ -39,8 +39,10 @@ if ! conf_parse "$conf" remember 2> "$dir/outpost-error.txt"; then
 fi
 [[ -z $community || $community == /* ]] || community=$dir/$community
 
+# --no-block: outpost.service and outpost-dnsmasq.service are ordered after this boot unit, so
+# waiting for their (re)start from in here would wait for ourselves
 echo "applying $conf"
-if ! "$HERE/provision.sh" --yes --from-conf "$conf" "${extra[@]}" 2> "$dir/outpost-error.txt"; then
+if ! "$HERE/provision.sh" --yes --no-block --from-conf "$conf" "${extra[@]}" 2> "$dir/outpost-error.txt"; then
   cat "$dir/outpost-error.txt" >&2
   echo "provisioning from $conf failed; see $dir/outpost-error.txt (it is retried at the next boot)" >&2
   exit 1

@@ -104,6 +104,7 @@ Run
   --source DIR             the Outpost checkout to install (default: the one holding this script)
   --node-bin PATH          use this Node.js (>= 20) instead of finding or installing one
   --node-tarball FILE      install Node.js from this official linux tarball (offline installs)
+  --no-block               start services without waiting for them (used at boot)
   -h, --help               this text
 USAGE
 }
@@ -133,6 +134,7 @@ parse_flags () {
       --yes|-y) ASSUME_YES=yes; shift; continue ;;
       --dry-run) DRY_RUN=yes; shift; continue ;;
       --upgrade) UPGRADE=yes; shift; continue ;;
+      --no-block) SYSTEMCTL_WAIT=(--no-block); shift; continue ;;
       --root) need_arg "$@"; ROOT=$2; shift 2; continue ;;
       --source) need_arg "$@"; SOURCE_DIR=$2; shift 2; continue ;;
       --node-bin) need_arg "$@"; NODE_BIN=$2; shift 2; continue ;;

@@ -139,8 +139,9 @@ EOF
 }
 
 render_nft () {
-  local ssh=
+  local ssh='' mdns=''
   [[ $S_WIFI_SSH == yes ]] && ssh=", 22"
+  [[ $S_LAN == yes ]] && mdns=", 5353"
   cat <<EOF
 #!/usr/sbin/nft -f
 # Outpost's own table (outpost-nft.service), written by provision.sh: edits are replaced.
@@ -163,7 +164,7 @@ table inet outpost {
     type filter hook input priority filter; policy accept;
     iifname != "$S_INTERFACE" accept
     ct state established,related accept
-    udp dport { 53, 67 } accept
+    udp dport { 53, 67$mdns } accept
     tcp dport { 53, $S_PORT, $S_SYNC_PORT$ssh } accept
     meta l4proto { icmp, ipv6-icmp } accept
     meta l4proto tcp reject with tcp reset

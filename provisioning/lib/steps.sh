@@ -3,6 +3,8 @@
 # only, under DIR). Sourced by provision.sh.
 
 NODE_PLAN=present        # present | apt | tarball
+# at boot (firstboot.sh) the units wait for us, so we must not wait for them
+SYSTEMCTL_WAIT=()
 NODE_RUNTIME_DIR=/usr/local/lib/outpost-node
 CODE_CHANGED=no
 
@@ -219,7 +221,7 @@ write_files () {
 
 retire_unit () {
   [[ -e $ROOT/etc/systemd/system/$1 ]] || return 0
-  run systemctl disable --now "$1" || true
+  run systemctl "${SYSTEMCTL_WAIT[@]}" disable --now "$1" || true
   retire_file "/etc/systemd/system/$1"
 }
 
@@ -240,9 +242,9 @@ ensure_service () {
   fi
   if ! systemctl is-enabled --quiet "$unit" 2>/dev/null; then run systemctl enable "$unit"; CHANGED+=("enabled $unit"); fi
   if [[ $restart == yes ]]; then
-    run systemctl restart "$unit"
+    run systemctl "${SYSTEMCTL_WAIT[@]}" restart "$unit"
   elif ! systemctl is-active --quiet "$unit"; then
-    run systemctl start "$unit"; CHANGED+=("started $unit")
+    run systemctl "${SYSTEMCTL_WAIT[@]}" start "$unit"; CHANGED+=("started $unit")
   else
     say "  unchanged  $unit running"
   fi

@@ -20,6 +20,8 @@ export async function runScript (script: string, args: string[], opts: { input?:
     proc.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
     proc.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
     proc.on('error', reject)
+    // a script that exits without reading its stdin is fine
+    proc.stdin.on('error', () => {})
     proc.on('close', code => { resolve({ code, stdout, stderr }) })
     proc.stdin.end(opts.input ?? '')
   })
