@@ -49,6 +49,23 @@ t.test('flags given after --from-conf win over the file', async t => {
   t.match(kf, /^channel=11$/m)
 })
 
+t.test('--admin-password-file reads the password from a file; a second run keeps the same hash', async t => {
+  const dir = tempDir(t, 'conf')
+  const root = join(dir, 'root')
+  writeFileSync(join(dir, 'pw'), 'from a file 123\n')
+  const args = ['--yes', '--country', 'DE', ...NODE, '--root', root, '--admin-password-file', join(dir, 'pw')]
+  t.equal((await runScript(PROVISION, args)).code, 0)
+  const hash = readFileSync(join(root, 'etc/outpost/admin-password.scrypt'), 'utf8')
+  const [, , , , salt, want] = hash.trim().split('$')
+  const { scryptSync } = await import('node:crypto')
+  t.equal(scryptSync('from a file 123', Buffer.from(salt ?? '', 'base64'), 32, { N: 16384, r: 8, p: 1 }).toString('base64'), want, 'first line of the file, without its newline')
+  const again = await runScript(PROVISION, args)
+  t.match(again.stdout, /unchanged: everything was already as asked/, 'a matching hash is kept, salt and all')
+  writeFileSync(join(dir, 'pw'), 'another password\n')
+  const changed = await runScript(PROVISION, args)
+  t.match(changed.stdout, /wrote {6}\/etc\/outpost\/admin-password\.scrypt/, 'a new password is a new hash')
+})
+
 t.test('a malformed outpost.conf is refused with its line number, and nothing is written', async t => {
   const dir = tempDir(t, 'conf')
   const root = join(dir, 'root')

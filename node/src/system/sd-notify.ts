@@ -14,7 +14,7 @@ import type { Logger } from '../log.js'
 export interface SdNotifier {
   /** Whether messages are sent at all (NOTIFY_SOCKET is set). */
   readonly enabled: boolean
-  /** READY=1 with a status line; starts the watchdog pings when the unit asks for them. */
+  /** READY=1 with a status line. (Watchdog pings run from creation while the unit asks for them.) */
   ready (status: string): void
   status (status: string): void
   /** STOPPING=1; stops the watchdog pings. */
@@ -86,16 +86,19 @@ export function createSdNotifier (opts: SdNotifierOptions): SdNotifier {
     timer = null
   }
 
+  // Pings start at once, not at READY: systemd may arm the watchdog while a long start-up
+  // (an index rebuild) is still running. They run on the event loop, so a stuck loop stops
+  // them and systemd restarts the node.
+  if (interval !== null) {
+    timer = setInterval(() => { post(['WATCHDOG=1']) }, interval)
+    timer.unref()
+  }
+
   return {
     enabled,
     watchdogIntervalMs: interval,
     ready (status) {
       post(['READY=1', `STATUS=${oneLine(status)}`])
-      if (interval !== null && timer === null && !closed) {
-        // the ping runs on the event loop, so a stuck loop stops it and systemd restarts us
-        timer = setInterval(() => { post(['WATCHDOG=1']) }, interval)
-        timer.unref()
-      }
     },
     status (status) {
       post([`STATUS=${oneLine(status)}`])
