@@ -52,6 +52,7 @@ NODE_MAJOR=22            # official tarball major when the distribution's Node i
 ADMIN_PASSWORD_FILE=
 COMMUNITY_SRC=
 FROM_CONF=()
+PARSING_CONF=''
 SET_BY=()                # keys given explicitly (flags or --from-conf), for the saved settings
 
 PREFIX=/opt/outpost
@@ -119,6 +120,10 @@ set_setting () {
     echo "error: $3: $key must be one line" >&2
     return 1
   fi
+  # a community file named in an outpost.conf is relative to that file
+  if [[ $key == COMMUNITY && -n $value && $value != /* && -n $PARSING_CONF ]]; then
+    value="$(cd "$(dirname "$PARSING_CONF")" && pwd)/$value"
+  fi
   printf -v "S_$key" '%s' "$value"
   SET_BY+=("$key")
 }
@@ -143,7 +148,9 @@ parse_flags () {
       --from-conf)
         need_arg "$@"
         FROM_CONF+=("$2")
+        PARSING_CONF=$2
         conf_parse "$2" set_setting || exit 2
+        PARSING_CONF=
         shift 2; continue ;;
       --*=*) die "write flags as '--flag value', not '$flag'" ;;
       --*)
@@ -249,10 +256,6 @@ validate_settings () {
   fi
 
   if [[ -n $S_COMMUNITY ]]; then
-    # a relative path in outpost.conf is relative to that file
-    if [[ $S_COMMUNITY != /* && ${#FROM_CONF[@]} -gt 0 && ! -e $S_COMMUNITY ]]; then
-      S_COMMUNITY="$(dirname "${FROM_CONF[-1]}")/$S_COMMUNITY"
-    fi
     COMMUNITY_SRC=$S_COMMUNITY
     # the copy an earlier run installed (named in the saved settings) lives under --root too
     [[ -n $ROOT && $S_COMMUNITY == "$ETC/community.json" ]] && COMMUNITY_SRC=$ROOT$S_COMMUNITY
