@@ -5,6 +5,7 @@
 
 CHANGED=()
 UNCHANGED=()
+DNSMASQ_LEASES=/var/lib/outpost-dnsmasq/dnsmasq.leases
 LAST_CHANGED=no
 
 octal () { printf '%o' $((8#$1)); }
@@ -103,6 +104,16 @@ render_node_config () {
   printf '  "syncPort": %s,\n' "$S_SYNC_PORT"
   printf '  "lan": %s,\n' "$([[ $S_LAN == yes ]] && echo true || echo false)"
   printf '  "swarm": %s,\n' "$(json_str "$S_SWARM")"
+  if [[ $S_ROLE == hotspot ]]; then
+    # the captive portal sends phones to the node's address on port 80 (nft redirects it), and
+    # finds their MAC addresses in our dnsmasq's leases
+    printf '  "portal": {\n'
+    printf '    "address": %s,\n' "$(json_str "$ADDR")"
+    printf '    "port": 80,\n'
+    printf '    "hostnames": [%s],\n' "$(json_str "$S_HOSTNAME.home.arpa")"
+    printf '    "leasesFile": %s\n' "$(json_str "$DNSMASQ_LEASES")"
+    printf '  },\n'
+  fi
   printf '  "logPretty": false\n'
   printf '}\n'
 }
@@ -120,7 +131,7 @@ domain-needed
 bogus-priv
 dhcp-authoritative
 pid-file=/run/outpost-dnsmasq/dnsmasq.pid
-dhcp-leasefile=/var/lib/outpost-dnsmasq/dnsmasq.leases
+dhcp-leasefile=$DNSMASQ_LEASES
 dhcp-range=$DHCP_FIRST,$DHCP_LAST,$NETMASK,$S_LEASE_TIME
 dhcp-lease-max=$LEASE_MAX
 dhcp-option=option:router,$ADDR

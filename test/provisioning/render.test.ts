@@ -66,6 +66,7 @@ t.test('every generated file passes the real tool that reads it', async t => {
   t.equal(cfg.code, 0, `outpost config accepts config.json: ${cfg.out.slice(0, 300)}`)
   const effective = JSON.parse(cfg.out) as Record<string, unknown>
   t.match(effective, { host: '0.0.0.0', port: 8080, dataDir: '/var/lib/outpost', role: 'hotspot', name: SSID, community: '/etc/outpost/community.json', lan: true, swarm: 'auto', syncPort: 7707 })
+  t.match(effective, { portal: { address: '10.42.0.1', port: 80, hostnames: ['camp-1.home.arpa'], leasesFile: '/var/lib/outpost-dnsmasq/dnsmasq.leases' } }, 'the portal sends phones to port 80 of the node and reads our dnsmasq\'s leases')
 
   // NetworkManager keyfile: nmcli --offline needs the network-manager package, which CI and
   // this machine must not install (it starts a service that takes over the network), so the
