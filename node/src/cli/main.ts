@@ -6,6 +6,7 @@ import { unknownEnv } from '../config/schema.js'
 import type { Config } from '../config/types.js'
 import { createLogger } from '../log.js'
 import type { Logger } from '../log.js'
+import { createSdNotifier } from '../system/sd-notify.js'
 import { runNode } from './run-node.js'
 import type { ProcessEvents, RunningNode } from './run-node.js'
 import { COMMANDS, mainUsage, usageOf } from './usage.js'
@@ -151,6 +152,7 @@ async function start (args: string[], env: Record<string, string | undefined>, c
     start: async () => await startNode(config, { log }),
     log,
     events: cli.process,
+    notify: createSdNotifier({ env, log }),
     onStartError: err => {
       log.error({ err }, 'start failed')
       return report(err, cli)

@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js'
+import type { SdNotifier } from '../system/sd-notify.js'
 
 /** What startNode (../node.js) hands back. */
 export interface RunningNode {
@@ -18,6 +19,8 @@ export interface RunNodeOptions {
   events: ProcessEvents
   /** Reports a failed start and returns the exit code. */
   onStartError: (err: unknown) => number
+  /** systemd readiness/watchdog/stopping messages (a no-op outside systemd). */
+  notify?: SdNotifier
 }
 
 /**
@@ -35,7 +38,8 @@ export async function runNode (opts: RunNodeOptions): Promise<number> {
       if (settled) return
       settled = true
       for (const [event, listener] of listeners) events.off(event, listener)
-      resolve(code)
+      if (opts.notify === undefined) resolve(code)
+      else opts.notify.close().then(() => { resolve(code) }, () => { resolve(code) })
     }
 
     const close = (n: RunningNode): void => {
@@ -56,6 +60,7 @@ export async function runNode (opts: RunNodeOptions): Promise<number> {
       }
       stopping = true
       log.info({ signal }, 'closing')
+      opts.notify?.stopping(`closing on ${signal}`)
       // a signal during startup is honoured once startNode resolves
       if (node !== null) close(node)
     }
@@ -83,6 +88,7 @@ export async function runNode (opts: RunNodeOptions): Promise<number> {
       }
       log.info({ address: n.address }, 'started')
       if (stopping) close(n)
+      else opts.notify?.ready(`serving on ${n.address.host}:${n.address.port}`)
     }, (err: unknown) => {
       finish(opts.onStartError(err))
     })
