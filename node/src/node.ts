@@ -88,6 +88,8 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
         if (closing === null) {
           closing = (async () => {
             ready = false
+            await l?.close()
+            await y.close()
             await r.close()
             await closeHttpServer(s)
             await p?.close()

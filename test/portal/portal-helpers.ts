@@ -56,7 +56,7 @@ export async function tempDir (t: Test, prefix = 'outpost-portal-'): Promise<str
 /** A real node in-process on 127.0.0.1, port 0, fresh data dir; closed at teardown. */
 export async function startPortalNode (t: Test, argv: string[] = [], dataDir?: string): Promise<OutpostNode & { port: number, dataDir: string }> {
   const dir = dataDir ?? await tempDir(t)
-  const config = loadConfig({ argv: ['--host', '127.0.0.1', '--port', '0', '--data', dir, ...argv], env: {}, cwd: dir, isTTY: false })
+  const config = loadConfig({ argv: ['--host', '127.0.0.1', '--port', '0', '--sync-host', '127.0.0.1', '--sync-port', '0', '--data', dir, ...argv], env: {}, cwd: dir, isTTY: false })
   const node = await startNode(config, { log: testLogger() })
   t.teardown(() => node.close())
   return Object.assign(node, { port: node.address.port, dataDir: dir })
