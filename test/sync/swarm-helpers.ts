@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { pino, type Logger } from 'pino'
 import HyperDHT from 'hyperdht'
 import type Hyperswarm from 'hyperswarm'
-import { SwarmTransport, type SwarmAddress, type SwarmConnectionInfo } from '../../node/src/sync/swarm.js'
+import { SwarmTransport, type SwarmAddress, type SwarmConnectionInfo, type SwarmTransportOptions } from '../../node/src/sync/swarm.js'
 
 export interface LogRecord { level: number, msg: string, [k: string]: unknown }
 
@@ -29,10 +29,10 @@ export interface Peer {
 }
 
 /** A SwarmTransport built the way a private deployment builds it: from a bootstrap list only. */
-export function swarmPeer (topic: Buffer, bootstrap: SwarmAddress[]): Peer {
+export function swarmPeer (topic: Buffer, bootstrap: SwarmAddress[], extra: Partial<SwarmTransportOptions> = {}): Peer {
   const keyPair = HyperDHT.keyPair(randomBytes(32))
   const { log, records } = recordingLogger()
-  const transport = new SwarmTransport({ topic, keyPair, bootstrap, log })
+  const transport = new SwarmTransport({ topic, keyPair, bootstrap, log, ...extra })
   const conns: Peer['conns'] = []
   transport.on('connection', (stream: Hyperswarm.Connection, info: SwarmConnectionInfo) => { conns.push({ stream, info }) })
   return { transport, keyPair, conns, records }
