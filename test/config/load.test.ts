@@ -57,6 +57,7 @@ t.test('the embedded defaults are a local development node', async t => {
     lan: false,
     swarm: 'off',
     bootstrap: [],
+    apInterface: 'wlan0',
     logLevel: 'info',
     logPretty: false,
     limits: {
