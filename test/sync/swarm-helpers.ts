@@ -26,6 +26,7 @@ export interface Peer {
   /** Every connection handed out so far. */
   conns: Array<{ stream: Hyperswarm.Connection, info: SwarmConnectionInfo }>
   records: LogRecord[]
+  log: Logger
 }
 
 /** A SwarmTransport built the way a private deployment builds it: from a bootstrap list only. */
@@ -35,7 +36,7 @@ export function swarmPeer (topic: Buffer, bootstrap: SwarmAddress[], extra: Part
   const transport = new SwarmTransport({ topic, keyPair, bootstrap, log, ...extra })
   const conns: Peer['conns'] = []
   transport.on('connection', (stream: Hyperswarm.Connection, info: SwarmConnectionInfo) => { conns.push({ stream, info }) })
-  return { transport, keyPair, conns, records }
+  return { transport, keyPair, conns, records, log }
 }
 
 /** Resolves with the next connection `peer` gets from `remote` (rejects after ms). */

@@ -64,14 +64,23 @@ export function makeSites (t: Test): Sites {
   }
 }
 
-/** UDP datagrams in + out of a namespace so far (/proc/net/snmp is per namespace). */
-export function udpDatagrams (ns: string): number {
+export interface UdpCounters {
+  /** Datagrams delivered to a socket. */
+  in: number
+  /** Datagrams sent. */
+  out: number
+  /** Datagrams that arrived for a port nobody listens on. */
+  noPorts: number
+}
+
+/** A namespace's UDP counters so far (/proc/net/snmp is per namespace). */
+export function udpCounters (ns: string): UdpCounters {
   const snmp = execFileSync('ip', ['netns', 'exec', ns, 'cat', '/proc/net/snmp'], { encoding: 'utf8' })
   const lines = snmp.split('\n').filter(l => l.startsWith('Udp:'))
   const names = (lines[0] ?? '').split(/\s+/)
   const values = (lines[1] ?? '').split(/\s+/).map(Number)
   const get = (name: string): number => values[names.indexOf(name)] ?? 0
-  return get('InDatagrams') + get('OutDatagrams') + get('NoPorts') + get('InErrors')
+  return { in: get('InDatagrams'), out: get('OutDatagrams'), noPorts: get('NoPorts') }
 }
 
 export interface Child {
@@ -80,7 +89,8 @@ export interface Child {
   events: Array<Record<string, unknown>>
   /** stderr (the child's pino logs). */
   logs: () => Array<{ level: number, msg: string }>
-  waitFor: (pred: (e: Record<string, unknown>) => boolean, ms: number, what: string) => Promise<Record<string, unknown>>
+  /** The first matching event printed from index `from` on (default: from now). */
+  waitFor: (pred: (e: Record<string, unknown>) => boolean, ms: number, what: string, from?: number) => Promise<Record<string, unknown>>
   send: (line: string) => void
 }
 
@@ -107,8 +117,8 @@ export function spawnIn (t: Test, ns: string, script: string, arg: unknown): Chi
     if (proc.exitCode === null && proc.signalCode === null) { proc.kill('SIGKILL'); await exited }
   })
   const logs = (): Array<{ level: number, msg: string }> => stderr.split('\n').filter(l => l.startsWith('{')).map(l => JSON.parse(l) as { level: number, msg: string })
-  const waitFor = async (pred: (e: Record<string, unknown>) => boolean, ms: number, what: string): Promise<Record<string, unknown>> => {
-    const start = events.length
+  const waitFor = async (pred: (e: Record<string, unknown>) => boolean, ms: number, what: string, from = events.length): Promise<Record<string, unknown>> => {
+    const start = from
     return await new Promise((resolve, reject) => {
       const check = (): void => {
         const hit = events.slice(start).find(pred)

@@ -15,7 +15,7 @@ t.test('UplinkMonitor in a network namespace: route, access point, DHT answering
   ip('-n', net.site, 'link', 'set', 'ap0', 'up')
 
   const site = spawnIn(t, net.site, 'site.mjs', { bootstrap, apInterface: 'ap0', intervalMs: 300, probeTimeoutMs: 300 })
-  const started = await site.waitFor(e => e.event === 'started', 10000, 'start')
+  const started = await site.waitFor(e => e.event === 'started', 10000, 'start', 0)
   t.same(started, { event: 'started', state: 'offline', check: { routes: [], uplinks: [], probe: 'skipped' } }, 'no default route: offline, nothing probed')
 
   // A default route through the access point is not an uplink
@@ -35,7 +35,7 @@ t.test('UplinkMonitor in a network namespace: route, access point, DHT answering
   let t0 = Date.now()
   const online = site.waitFor(e => e.event === 'state' && e.state === 'online', 10000, 'online')
   const inet = spawnIn(t, net.inet, 'internet.mjs', { host: net.dhtHost })
-  const ready = await inet.waitFor(e => e.event === 'ready', 15000, 'testnet')
+  const ready = await inet.waitFor(e => e.event === 'ready', 15000, 'testnet', 0)
   t.same(ready.bootstrap, bootstrap, 'testnet bootstrap where the site looks for it')
   t.same((await online).check, { routes: [net.siteIf], uplinks: [net.siteIf], probe: 'ok' }, 'online once the bootstrap answers')
   t.comment(`online ${Date.now() - t0} ms after the DHT started`)

@@ -192,10 +192,50 @@ export class SwarmTransport extends EventEmitter {
     this.log.info({ ms: Date.now() - started, connections }, 'left the community topic')
   }
 
+  /** Resolves once every join/leave/refresh/close called so far has run. */
+  async settled (): Promise<void> { await this.queue }
+
   /** join/leave/refresh/close run one at a time, in call order. */
   private serial (fn: () => Promise<void>): Promise<void> {
     const run = this.queue.then(fn)
     this.queue = run.catch(() => {})
     return run
   }
+}
+
+export type SwarmMode = 'auto' | 'on' | 'off'
+
+/** What followUplink() needs of an UplinkMonitor. */
+export interface UplinkSource extends EventEmitter { readonly state: 'offline' | 'online' }
+
+/**
+ * The `--swarm` policy. auto: join while the uplink is online, leave when it goes offline.
+ * on: join now and stay joined; refresh() whenever the uplink comes back (hyperdht does not
+ * notice an uplink that appears without an interface change). off: nothing. Returns a function
+ * that stops following (it does not leave).
+ */
+export function followUplink (mode: SwarmMode, uplink: UplinkSource, transport: SwarmTransport, log: Logger): () => void {
+  if (mode === 'off') return () => {}
+  const fail = (what: string) => (err: Error) => { log.warn({ err: err.message }, `swarm ${what} failed`) }
+  const onChange = (state: 'offline' | 'online'): void => {
+    if (mode === 'on') {
+      if (state === 'online') transport.refresh().catch(fail('refresh'))
+    } else if (state === 'online') {
+      transport.join().catch(fail('join'))
+    } else {
+      transport.leave().catch(fail('leave'))
+    }
+  }
+  uplink.on('change', onChange)
+  if (mode === 'on' || uplink.state === 'online') transport.join().catch(fail('join'))
+  return () => { uplink.off('change', onChange) }
+}
+
+/** `HOST:PORT` / `[IPv6]:PORT` strings (the `bootstrap` setting, already validated) as addresses. */
+export function parseBootstrap (list: string[]): SwarmAddress[] {
+  return list.map(s => {
+    const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:]+):(\d+)$/.exec(s)
+    if (m === null) throw new TypeError(`bootstrap node must be HOST:PORT, got ${JSON.stringify(s)}`)
+    return { host: m[1] as string, port: Number(m[2]) }
+  })
 }
