@@ -43,8 +43,10 @@ t.test('swarm follows the uplink: nothing sent while offline, joins and meets B 
   }
   const goOffline = async (round: number): Promise<void> => {
     const left = site.waitFor(e => e.event === 'left', 10000, 'left')
+    const t0 = Date.now()
     net.delDefaultRoute()
     t.same(await left, { event: 'left', connections: 0, dht: false }, `round ${round}: offline: left, no connection, no DHT node`)
+    t.comment(`round ${round}: left ${Date.now() - t0} ms after the route went`)
   }
 
   const before = await idle(5000, 'offline, never joined')

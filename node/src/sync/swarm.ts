@@ -102,6 +102,7 @@ export class SwarmTransport extends EventEmitter {
       this.relookup = null
       if (this.swarm === swarm) discovery.refresh({ client: true, server: true }).catch(() => {})
     }, this.opts.relookupMs ?? RELOOKUP_MS)
+    this.relookup.unref()
   }
 
   private start (): { swarm: Hyperswarm, discovery: Hyperswarm.PeerDiscovery } | null {
