@@ -29,11 +29,22 @@ export interface Sites {
   delDefaultRoute: () => void
 }
 
+/** Namespaces left by a test process that was killed before its teardown ran. */
+function removeStale (): void {
+  for (const line of ip('netns', 'list').split('\n')) {
+    const m = /^(opsw-(?:inet|site)-(\d+)-\d+)/.exec(line)
+    if (m === null) continue
+    try { process.kill(Number(m[2]), 0); continue } catch {}
+    try { ip('netns', 'del', m[1] as string) } catch {}
+  }
+}
+
 export function makeSites (t: Test): Sites {
+  removeStale()
   const id = `${process.pid % 10000}${randomInt(100, 1000)}`
   const octet = randomInt(1, 250)
-  const inet = `opsw-inet-${id}`
-  const site = `opsw-site-${id}`
+  const inet = `opsw-inet-${process.pid}-${id}`
+  const site = `opsw-site-${process.pid}-${id}`
   const inetIf = `opi${id}`
   const siteIf = `ops${id}`
   const gateway = `10.213.${octet}.1`

@@ -143,7 +143,7 @@ export async function probeBootstrap (nodes: BootstrapAddress[], timeoutMs: numb
         const onMessage = (msg: Buffer): void => { if (responseTid(msg) === tid) done(true) }
         const done = (ok: boolean): void => { clearTimeout(timer); sock.off('message', onMessage); resolve(ok) }
         sock.on('message', onMessage)
-        // `to` is only meaningful for IP literals; dht-rpc just echoes what it saw
+        // `to` is our view of the node's address; a node ignores it in requests without an id
         const to = isIPv4(node.host) ? node : { host: '0.0.0.0', port: node.port }
         sock.send(encodePing(tid, to), node.port, node.host, err => { if (err != null) done(false) })
       })
