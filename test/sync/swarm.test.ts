@@ -44,6 +44,12 @@ t.test('swarms built from a bootstrap list only: connect on the topic, not acros
   t.notOk(a.conns.some(x => x.info.remotePublicKey.equals(c.keyPair.publicKey)), 'A never met C')
   t.equal(a.transport.connections, 1, 'A has exactly one connection')
 
+  // refresh() with a live connection nudges the swarm and keeps the connection
+  await a.transport.refresh()
+  t.ok(a.records.some(r => r.msg === 'swarm refreshed'), 'refreshed in place')
+  t.notOk(ab.destroyed, 'the live connection survived refresh()')
+  t.same(await Promise.all([exchange(ab, 'still A'), exchange(ba, 'still B')]), ['still B', 'still A'], 'and still carries bytes')
+
   // leave: A's connection closes on both sides, A holds no DHT node any more
   const closedAtB = new Promise<void>(resolve => { ba.once('close', () => { resolve() }) })
   await a.transport.leave()

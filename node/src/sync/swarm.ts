@@ -32,6 +32,8 @@ export interface SwarmTransportOptions {
 
 export type SwarmState = 'idle' | 'joined' | 'closed'
 
+interface Started { swarm: Hyperswarm, discovery: Hyperswarm.PeerDiscovery }
+
 const RELOOKUP_MS = 5000
 const REFRESH_WAIT_MS = 5000
 const REFRESH_POLL_MS = 100
@@ -87,10 +89,13 @@ export class SwarmTransport extends EventEmitter {
    * (hyperdht also resolves it when no DHT node answered). leave() and close() do not wait for it.
    */
   async join (): Promise<void> {
-    let started: { swarm: Hyperswarm, discovery: Hyperswarm.PeerDiscovery } | null = null
+    let started: Started | null = null
     await this.serial(async () => { started = this.start() })
-    if (started === null) return
-    const { swarm, discovery } = started as { swarm: Hyperswarm, discovery: Hyperswarm.PeerDiscovery }
+    if (started !== null) await this.announced(started)
+  }
+
+  /** After start(): wait for the first announce, then schedule the second lookup. */
+  private async announced ({ swarm, discovery }: Started): Promise<void> {
     const t0 = Date.now()
     await discovery.flushed()
     if (this.swarm !== swarm) return
@@ -98,6 +103,7 @@ export class SwarmTransport extends EventEmitter {
     // A lookup only finds peers whose announce finished before it: two nodes joining at the
     // same moment miss each other until hyperswarm's 10-minute refresh. One more lookup shortly
     // after our own announce closes that window.
+    if (this.relookup !== null) clearTimeout(this.relookup)
     this.relookup = setTimeout(() => {
       this.relookup = null
       if (this.swarm === swarm) discovery.refresh({ client: true, server: true }).catch(() => {})
@@ -105,7 +111,7 @@ export class SwarmTransport extends EventEmitter {
     this.relookup.unref()
   }
 
-  private start (): { swarm: Hyperswarm, discovery: Hyperswarm.PeerDiscovery } | null {
+  private start (): Started | null {
     if (this._state !== 'idle') return null
     const { bootstrap, host, port } = this.opts
     const bind = host ?? (loopbackOnly(bootstrap) ? '127.0.0.1' : undefined)
@@ -139,14 +145,26 @@ export class SwarmTransport extends EventEmitter {
   }
 
   /**
-   * After the uplink came back while joined: refresh the DHT routing table (queries fall back
-   * to the bootstrap nodes while it is empty), re-announce the server and redo the topic's
-   * announce + lookup. No-op when not joined.
+   * After the uplink came back while joined. With no live connection (they died with the
+   * uplink) the swarm is rebuilt: a fresh DHT node bootstraps, announces and looks up at once
+   * (~1 s to a peer). With live connections it is nudged instead, keeping them: refresh the DHT
+   * routing table (queries fall back to the bootstrap nodes while it is empty), re-announce the
+   * server and redo the topic's announce + lookup; hyperdht's server re-announce starts within
+   * ~3 s, so a peer dialled before that is retried by hyperswarm later (~8 s measured).
+   * No-op when not joined.
    */
-  refresh (): Promise<void> {
-    return this.serial(async () => {
+  async refresh (): Promise<void> {
+    let restarted: Started | null = null
+    await this.serial(async () => {
       const swarm = this.swarm
       if (this._state !== 'joined' || swarm === null || this.discovery === null) return
+      if (swarm.connections.size === 0) {
+        await this.teardown()
+        this._state = 'idle'
+        restarted = this.start()
+        this.log.info('swarm restarted (uplink back, no live connection)')
+        return
+      }
       const started = Date.now()
       swarm.dht.refresh()
       // Bounded wait for the table to fill (at most REFRESH_WAIT_MS, a timer tick every 100 ms)
@@ -156,8 +174,9 @@ export class SwarmTransport extends EventEmitter {
       if (this.swarm !== swarm) return
       swarm.server.refresh()
       await this.discovery.refresh({ client: true, server: true })
-      this.log.info({ ms: Date.now() - started, nodes: swarm.dht.nodes.length }, 'swarm refreshed')
+      this.log.info({ ms: Date.now() - started, nodes: swarm.dht.nodes.length, connections: swarm.connections.size }, 'swarm refreshed')
     })
+    if (restarted !== null) await this.announced(restarted)
   }
 
   /** Idempotent: leave, and refuse to join again. */
