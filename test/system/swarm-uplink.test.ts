@@ -72,3 +72,31 @@ t.test('swarm follows the uplink: nothing sent while offline, joins and meets B 
   const warnings = site.logs().filter(l => l.level === 40)
   t.ok(warnings.length <= 2, `site: no warning storm (${warnings.length} warnings)`)
 })
+
+// --swarm on: the node stays joined while offline; the uplink then appears without any
+// interface change (a default route is added), which hyperdht does not notice by itself.
+t.test('swarm on: joined offline, the uplink appears without an interface change, refresh() connects', { skip: !IS_ROOT && 'needs root (ip netns)' }, async t => {
+  ensureBuilt()
+  const net = makeSites(t)
+  const topic = randomBytes(32).toString('hex')
+  const inet = spawnIn(t, net.inet, 'internet.mjs', { host: net.dhtHost, topic, size: 3, bootstrapper: true })
+  const ready = await inet.waitFor(e => e.event === 'ready', 15000, 'testnet', 0)
+  const bKey = ready.publicKey as string
+  const site = spawnIn(t, net.site, 'site.mjs', { bootstrap: ready.bootstrap, topic, mode: 'on', intervalMs: 500, probeTimeoutMs: 500 })
+  t.equal((await site.waitFor(e => e.event === 'started', 10000, 'start', 0)).state, 'offline')
+  await new Promise(resolve => setTimeout(resolve, 2000))
+  t.notOk(site.events.some(e => e.event === 'connection'), 'joined while offline: nobody to meet')
+
+  const t0 = Date.now()
+  const conn = site.waitFor(e => e.event === 'connection' && e.remotePublicKey === bKey, 20000, 'connection to B')
+  const reply = site.waitFor(e => e.event === 'data' && e.text === 'B got: hello from A', 25000, 'B\'s answer')
+  const refreshed = site.waitFor(e => e.event === 'refreshed', 10000, 'refresh')
+  net.addDefaultRoute()
+  t.same(await refreshed, { event: 'refreshed', state: 'joined' }, 'uplink online: refreshed, still joined')
+  await Promise.all([conn, reply])
+  t.comment(`connected to B ${Date.now() - t0} ms after the route appeared`)
+  const stayed = site.waitFor(e => e.event === 'still-joined', 10000, 'offline report')
+  net.delDefaultRoute()
+  t.same(await stayed, { event: 'still-joined', state: 'joined' }, 'uplink gone: --swarm on stays joined')
+  t.same(site.logs().filter(l => l.level >= 50), [], 'site: no errors logged')
+})
