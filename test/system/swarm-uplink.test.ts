@@ -1,25 +1,30 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { randomBytes } from 'node:crypto'
 import { ensureBuilt } from '../helpers/node-process.js'
-import { IS_ROOT, makeSites, spawnIn, udpCounters, type Child, type UdpCounters } from './netns.js'
+import { IS_ROOT, makeSites, spawnIn, udpCounters, type Child, type Sites, type UdpCounters } from './netns.js'
 
 // --swarm auto end to end: a site node (UplinkMonitor + SwarmTransport, child process in its
 // own namespace) and the "internet" (hyperdht testnet + peer B in another), joined by a veth.
 // The uplink is the site's default route. The DHT is what a private deployment runs: a
 // HyperDHT.bootstrapper plus two persistent nodes (fewer than three DHT nodes in routing tables
 // and firewalled peers cannot connect: README, "Swarm").
-t.test('swarm follows the uplink: nothing sent while offline, joins and meets B when online, leaves cleanly, flaps', { skip: !IS_ROOT && 'needs root (ip netns)' }, async t => {
+interface World { net: Sites, inet: Child, site: Child, aKey: string, bKey: string }
+
+/** Both namespaces, the internet (DHT + B on a fresh topic) and the site node in `mode`, started offline. */
+async function world (t: Test, mode: 'auto' | 'on'): Promise<World> {
   ensureBuilt()
   const net = makeSites(t)
   const topic = randomBytes(32).toString('hex')
   const inet = spawnIn(t, net.inet, 'internet.mjs', { host: net.dhtHost, topic, size: 3, bootstrapper: true })
   const ready = await inet.waitFor(e => e.event === 'ready', 15000, 'testnet', 0)
-  const bKey = ready.publicKey as string
-  const bootstrap = ready.bootstrap as Array<{ host: string, port: number }>
-
-  const site = spawnIn(t, net.site, 'site.mjs', { bootstrap, topic, intervalMs: 500, probeTimeoutMs: 500 })
+  const site = spawnIn(t, net.site, 'site.mjs', { bootstrap: ready.bootstrap, topic, mode, intervalMs: 500, probeTimeoutMs: 500 })
   const aKey = (await site.waitFor(e => e.event === 'key', 10000, 'key', 0)).publicKey as string
   t.equal((await site.waitFor(e => e.event === 'started', 10000, 'start', 0)).state, 'offline', 'starts offline (no default route)')
+  return { net, inet, site, aKey, bKey: ready.publicKey as string }
+}
+
+t.test('swarm follows the uplink: nothing sent while offline, joins and meets B when online, leaves cleanly, flaps', { skip: !IS_ROOT && 'needs root (ip netns)' }, async t => {
+  const { net, inet, site, aKey, bKey } = await world(t, 'auto')
 
   const idle = async (ms: number, label: string): Promise<{ udp: UdpCounters, cpuUs: number }> => {
     const u0 = udpCounters(net.site)
@@ -76,14 +81,7 @@ t.test('swarm follows the uplink: nothing sent while offline, joins and meets B 
 // --swarm on: the node stays joined while offline; the uplink then appears without any
 // interface change (a default route is added), which hyperdht does not notice by itself.
 t.test('swarm on: joined offline, the uplink appears without an interface change, refresh() connects', { skip: !IS_ROOT && 'needs root (ip netns)' }, async t => {
-  ensureBuilt()
-  const net = makeSites(t)
-  const topic = randomBytes(32).toString('hex')
-  const inet = spawnIn(t, net.inet, 'internet.mjs', { host: net.dhtHost, topic, size: 3, bootstrapper: true })
-  const ready = await inet.waitFor(e => e.event === 'ready', 15000, 'testnet', 0)
-  const bKey = ready.publicKey as string
-  const site = spawnIn(t, net.site, 'site.mjs', { bootstrap: ready.bootstrap, topic, mode: 'on', intervalMs: 500, probeTimeoutMs: 500 })
-  t.equal((await site.waitFor(e => e.event === 'started', 10000, 'start', 0)).state, 'offline')
+  const { net, site, bKey } = await world(t, 'on')
   await new Promise(resolve => setTimeout(resolve, 2000))
   t.notOk(site.events.some(e => e.event === 'connection'), 'joined while offline: nobody to meet')
 
