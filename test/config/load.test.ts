@@ -59,6 +59,7 @@ t.test('the embedded defaults are a local development node', async t => {
     lanInterfaces: [],
     swarm: 'off',
     bootstrap: [],
+    apInterface: 'wlan0',
     logLevel: 'info',
     logPretty: false,
     limits: {

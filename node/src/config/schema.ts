@@ -160,6 +160,14 @@ const specs: { [K in SettingKey]: Spec } = {
     default: () => [],
     defaultDoc: 'none'
   },
+  apInterface: {
+    flag: 'ap-interface',
+    arg: 'IFACE',
+    kind: { type: 'name' },
+    group: 'sync',
+    doc: 'The access point\'s network interface: a default route through it is not an uplink (swarm auto).',
+    default: () => 'wlan0'
+  },
   logLevel: {
     flag: 'log-level',
     arg: 'LEVEL',

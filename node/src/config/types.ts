@@ -88,6 +88,8 @@ export interface Config {
   swarm: 'auto' | 'on' | 'off'
   /** DHT bootstrap nodes, HOST:PORT (empty = the public ones). */
   bootstrap: string[]
+  /** The access point's interface: a default route through it is not an uplink. */
+  apInterface: string
   /** hotspot serves phones; relay only carries a community's logs. */
   role: 'hotspot' | 'relay'
   /** Node name shown in NIP-11 and the status API. */
