@@ -5,7 +5,7 @@ import { parseTagList } from '../lib/text.js'
 import { toJsonLines } from '../lib/outbox.js'
 import type { NostrEvent } from '../lib/types.js'
 import { useApp } from './hooks.js'
-import { QrCode } from './qr.js'
+import { LazyQr as QrCode } from './lazy-qr.js'
 
 export function CaptiveNotice () {
   if (!app.captive.captive) return null
