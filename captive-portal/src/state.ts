@@ -45,7 +45,8 @@ class AppState {
   /** newest kind 3 per author seen */
   readonly contacts = new Map<string, NostrEvent>()
   readonly likes = new Map<string, Set<string>>()
-  readonly deleted = new Set<string>()
+  /** event id -> pubkeys that asked to delete it (NIP-09: only the author's own request counts) */
+  private readonly deletions = new Map<string, Set<string>>()
   /** every event signed here this session, for the export (merged with the relay's copy) */
   private readonly listeners = new Set<Listener>()
   private readonly wanted = new Set<string>()
@@ -99,11 +100,20 @@ class AppState {
       if (s.has(e.pubkey)) return
       s.add(e.pubkey)
     } else if (e.kind === 5) {
-      for (const t of e.tags) if (t[0] === 'e' && t[1] !== undefined) this.deleted.add(t[1])
+      for (const t of e.tags) {
+        if (t[0] !== 'e' || t[1] === undefined) continue
+        let by = this.deletions.get(t[1])
+        if (by === undefined) this.deletions.set(t[1], by = new Set())
+        by.add(e.pubkey)
+      }
     } else {
       return
     }
     this.emit()
+  }
+
+  isDeleted (e: NostrEvent): boolean {
+    return this.deletions.get(e.id)?.has(e.pubkey) === true
   }
 
   /** Asks the relay for profiles not seen yet, batched. */
