@@ -102,6 +102,8 @@ t.test('two phones: identity with tags, post, find by tag, follow, reply live, l
   await A.page.getByRole('button', { name: 'Follow Bob' }).click()
   await A.page.getByRole('button', { name: 'Unfollow Bob' }).waitFor(WAIT)
   await A.page.locator('.tabs').getByRole('link', { name: 'Me', exact: true }).click()
+  await A.page.getByText('Following 1').waitFor(WAIT)
+  await screenshot(A.page, 'me')
   await A.page.getByText('Back up your key').click()
   await A.page.getByRole('button', { name: 'Show my secret key' }).click()
   const nsec = await A.page.getByTestId('nsec').textContent()

@@ -36,7 +36,7 @@ function ProfileForm ({ submitLabel, onDone }: { submitLabel: string, onDone?: (
     const creating = app.identity === null
     if (creating) app.setIdentity(newIdentity(), true)
     app.saveProfile({ name, about, tags: parseTagList(tags) })
-    app.notice = creating ? 'Your identity is ready. Saved.' : ''
+    app.notice = creating ? 'Saved. Your identity is ready: back up your key below so it cannot be lost with this phone.' : ''
     setSaved(!creating)
     onDone?.()
   }
@@ -152,6 +152,8 @@ export function Me () {
   useApp()
   const [mode, setMode] = useState<'create' | 'import'>('create')
   const [confirmForget, setConfirmForget] = useState(false)
+  // the welcome line is for right after creating, not for every later visit
+  useEffect(() => () => { app.notice = '' }, [])
   if (app.identity === null) {
     return (
       <section class='me'>
