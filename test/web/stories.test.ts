@@ -13,7 +13,7 @@ t.test('two phones: identity with tags, post, find by tag, follow, reply live, l
   const aRequests: string[] = []
   A.page.on('request', r => aRequests.push(r.url()))
   await A.page.goto(base)
-  await A.page.getByText('Connected').waitFor(WAIT)
+  await A.page.getByTestId('status').getByText('Connected').waitFor(WAIT)
   await A.page.getByText('Nothing posted here yet').waitFor(WAIT)
   t.equal(await A.page.locator('#compose').count(), 0, 'no composer before an identity')
   await screenshot(A.page, 'here-visitor')
