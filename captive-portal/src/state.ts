@@ -1,7 +1,7 @@
-import { finalizeEvent } from 'nostr-tools/pure'
 import { Relay } from './lib/relay.js'
 import { Outbox } from './lib/outbox.js'
-import { forgetKey, loadKey, saveKey, type Identity } from './lib/keys.js'
+import { forgetStoredKey, hasStoredKey, storedPubkey } from './lib/key-store.js'
+import type { Identity } from './lib/keys.js'
 import { parseProfile, type Profile } from './lib/profile.js'
 import { followedPubkeys, addFollow, removeFollow } from './lib/follows.js'
 import { after, contactsTemplate, deletionTemplate, noteTemplate, profileTemplate, reactionTemplate, type ProfileFields } from './lib/events.js'
@@ -23,6 +23,14 @@ function storage (): { store: KeyValueStore, works: boolean } {
 }
 
 type Listener = () => void
+type Keys = typeof import('./lib/keys.js')
+
+let keysModule: Promise<Keys> | null = null
+/** secp256k1 and bech32 arrive only when needed: visitors who just read never download them. */
+export async function loadKeys (): Promise<Keys> {
+  keysModule ??= import('./lib/keys.js')
+  return await keysModule
+}
 
 /** The node's clock from its Date header (no secure context needed). */
 async function syncClock (): Promise<void> {
@@ -40,12 +48,14 @@ class AppState {
   readonly store: KeyValueStore
   readonly captive: ReturnType<typeof detectCaptive>
   readonly relay: Relay
-  identity: Identity | null
+  /** the phone's public key, known without loading crypto; null before an identity exists */
+  me: string | null
   readonly profiles = new Map<string, Profile>()
   /** newest kind 3 per author seen */
   readonly contacts = new Map<string, NostrEvent>()
   readonly likes = new Map<string, Set<string>>()
-  readonly deleted = new Set<string>()
+  /** event id -> pubkeys that asked to delete it (NIP-09: only the author's own request counts) */
+  private readonly deletions = new Map<string, Set<string>>()
   /** every event signed here this session, for the export (merged with the relay's copy) */
   private readonly listeners = new Set<Listener>()
   private readonly wanted = new Set<string>()
@@ -61,7 +71,7 @@ class AppState {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:'
     this.relay = new Relay(`${proto}//${location.host}/`, new Outbox(this.store))
     this.relay.onChange(() => this.emit())
-    this.identity = loadKey(this.store)
+    this.me = storedPubkey(this.store)
   }
 
   start (): void {
@@ -69,7 +79,20 @@ class AppState {
     this.relay.start()
     // profiles, likes and deletions as they happen, for everything on screen
     this.relay.subscribe([{ kinds: [0, 5, 7], since: now() }], e => this.ingest(e))
-    if (this.identity !== null) void this.loadMine()
+    if (this.me !== null) {
+      void this.loadMine()
+      void loadKeys()
+    } else if (hasStoredKey(this.store)) {
+      // a key saved without its public key: derive it once
+      void loadKeys().then(k => {
+        const id = k.loadKey(this.store)
+        if (id === null) return
+        k.saveKey(this.store, id.sk)
+        this.me = id.pubkey
+        this.emit()
+        void this.loadMine()
+      })
+    }
   }
 
   on (fn: Listener): () => void {
@@ -99,11 +122,20 @@ class AppState {
       if (s.has(e.pubkey)) return
       s.add(e.pubkey)
     } else if (e.kind === 5) {
-      for (const t of e.tags) if (t[0] === 'e' && t[1] !== undefined) this.deleted.add(t[1])
+      for (const t of e.tags) {
+        if (t[0] !== 'e' || t[1] === undefined) continue
+        let by = this.deletions.get(t[1])
+        if (by === undefined) this.deletions.set(t[1], by = new Set())
+        by.add(e.pubkey)
+      }
     } else {
       return
     }
     this.emit()
+  }
+
+  isDeleted (e: NostrEvent): boolean {
+    return this.deletions.get(e.id)?.has(e.pubkey) === true
   }
 
   /** Asks the relay for profiles not seen yet, batched. */
@@ -126,10 +158,6 @@ class AppState {
     if (ids.length === 0) return
     const evs = await this.relay.query([{ kinds: [7], '#e': ids }])
     for (const e of evs) this.ingest(e)
-  }
-
-  get me (): string | null {
-    return this.identity?.pubkey ?? null
   }
 
   get myProfile (): Profile | null {
@@ -163,58 +191,81 @@ class AppState {
   notice = ''
 
   /** `fresh`: a key just made here, so the relay has nothing of it yet. */
-  setIdentity (id: Identity, fresh = false): void {
-    saveKey(this.store, id.sk)
-    this.identity = id
+  async setIdentity (id: Identity, fresh = false): Promise<void> {
+    const k = await loadKeys()
+    k.saveKey(this.store, id.sk)
+    this.me = id.pubkey
     this.mineLoaded = fresh
     this.emit()
     if (!fresh) void this.loadMine()
   }
 
   forget (): void {
-    forgetKey(this.store)
-    this.identity = null
+    forgetStoredKey(this.store)
+    this.me = null
     this.notice = ''
     this.emit()
   }
 
-  /** Signs with the phone's key, shows the event at once, queues it for the relay. */
-  sign (tpl: EventTemplate): NostrEvent {
-    if (this.identity === null) throw new Error('no identity')
-    const ev = finalizeEvent(tpl, this.identity.sk) as NostrEvent
-    this.relay.publish(ev)
-    this.ingest(ev)
-    for (const fn of this.localListeners) fn(ev)
-    return ev
+  private signing: Promise<unknown> = Promise.resolve()
+
+  /**
+   * Signs with the phone's key, shows the event at once, queues it for the relay. Signing is
+   * serialized and `build` runs in turn, so a template made from state (a follow list) sees
+   * every earlier signed event already applied.
+   */
+  async sign (build: () => EventTemplate): Promise<NostrEvent> {
+    const run = this.signing.then(async () => {
+      const k = await loadKeys()
+      const id = k.loadKey(this.store)
+      if (id === null) throw new Error('no identity on this phone')
+      const ev = k.signEvent(build(), id.sk)
+      this.relay.publish(ev)
+      this.ingest(ev)
+      for (const fn of this.localListeners) fn(ev)
+      return ev
+    })
+    this.signing = run.catch(() => {})
+    return await run
+  }
+
+  /** The secret key, for the backup screen. */
+  async secretKey (): Promise<Uint8Array | null> {
+    return (await loadKeys()).loadKey(this.store)?.sk ?? null
   }
 
   /** Feeds that want the user's own events right away, before the relay echoes them. */
   readonly localListeners = new Set<(e: NostrEvent) => void>()
 
-  saveProfile (p: ProfileFields): void {
-    const prev = this.myProfile
-    const tpl = profileTemplate(p, prev?.raw)
-    this.sign(tpl.created_at <= (prev?.created_at ?? 0) ? { ...tpl, created_at: (prev?.created_at ?? 0) + 1 } : tpl)
+  async saveProfile (p: ProfileFields): Promise<void> {
+    await this.sign(() => {
+      const prev = this.myProfile
+      const tpl = profileTemplate(p, prev?.raw)
+      return tpl.created_at <= (prev?.created_at ?? 0) ? { ...tpl, created_at: (prev?.created_at ?? 0) + 1 } : tpl
+    })
   }
 
-  post (content: string, replyTo?: NostrEvent): NostrEvent {
-    return this.sign(noteTemplate(content, replyTo))
+  async post (content: string, replyTo?: NostrEvent): Promise<NostrEvent> {
+    return await this.sign(() => noteTemplate(content, replyTo))
   }
 
-  like (target: NostrEvent): void {
+  async like (target: NostrEvent): Promise<void> {
     if (this.me === null || this.likes.get(target.id)?.has(this.me) === true) return
-    this.sign(reactionTemplate(target))
+    await this.sign(() => reactionTemplate(target))
   }
 
-  remove (target: NostrEvent): void {
-    this.sign(deletionTemplate([target]))
+  async remove (target: NostrEvent): Promise<void> {
+    await this.sign(() => deletionTemplate([target]))
   }
 
-  setFollow (pubkey: string, follow: boolean): void {
-    if (this.me === null) return
-    const prev = this.contacts.get(this.me) ?? null
-    const tags = follow ? addFollow(prev?.tags ?? [], pubkey) : removeFollow(prev?.tags ?? [], pubkey)
-    this.sign(after(contactsTemplate(tags, prev?.content ?? ''), prev))
+  async setFollow (pubkey: string, follow: boolean): Promise<void> {
+    const me = this.me
+    if (me === null) return
+    await this.sign(() => {
+      const prev = this.contacts.get(me) ?? null
+      const tags = follow ? addFollow(prev?.tags ?? [], pubkey) : removeFollow(prev?.tags ?? [], pubkey)
+      return after(contactsTemplate(tags, prev?.content ?? ''), prev)
+    })
   }
 }
 

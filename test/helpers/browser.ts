@@ -107,7 +107,8 @@ export async function screenshot (page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(dir, name + '.png') })
 }
 
-export const WAIT = { timeout: 15000 }
+// generous: the CI machine may be shared and busy; a healthy run takes a fraction of it
+export const WAIT = { timeout: 30000 }
 
 /** Opens the Me page, fills the join form and creates the identity. */
 export async function createIdentity (page: Page, base: string, p: { name: string, about?: string, tags?: string }): Promise<void> {

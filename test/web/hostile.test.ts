@@ -23,7 +23,10 @@ t.test('HTML and script in posts and profiles render as text and run nothing', a
   })
   const posts = PAYLOADS.map((content, i) => eve.sign({ content, created_at: now - 50 + i, tags: [['t', 'music']] }))
   const reply = eve.sign({ content: '<a href="javascript:alert(15)">reply</a>', created_at: now - 10, tags: [['e', posts[0]!.id, '<script>', 'root'], ['p', '"><script>alert(16)</script>']] })
-  await relayPublish(base, [profile, ...posts, reply])
+  const victim = signer()
+  const keep = victim.sign({ content: 'victim post stays', created_at: now - 5 })
+  const gone = victim.sign({ content: 'victim post goes', created_at: now - 4 })
+  await relayPublish(base, [profile, ...posts, reply, keep, gone])
 
   const browser = await launchBrowser(t)
   const V = await phone(browser)
@@ -59,7 +62,12 @@ t.test('HTML and script in posts and profiles render as text and run nothing', a
   await V.page.goto(base + '#/tag/' + encodeURIComponent('<script>alert(21)</script>'))
   await V.page.getByText('No posts with #<script>alert(21)</script> yet.').waitFor(WAIT)
   await V.page.goto(base + '#/')
-  await V.page.locator('.post').first().waitFor(WAIT)
+  await V.page.locator('.post').getByText('victim post stays').waitFor(WAIT)
+
+  // NIP-09: a deletion request counts only from the author; both arrive live, in this order
+  await relayPublish(base, [eve.sign({ kind: 5, tags: [['e', keep.id]] }), victim.sign({ kind: 5, tags: [['e', gone.id]] })])
+  await V.page.locator('.post', { hasText: 'victim post goes' }).waitFor({ state: 'detached', ...WAIT })
+  t.equal(await V.page.locator('.post', { hasText: 'victim post stays' }).count(), 1, 'a stranger\'s deletion request hides nothing')
 
   const report = await V.page.evaluate(`(() => ({
     pwned: window.__pwned ?? null,

@@ -10,11 +10,15 @@ t.test('two phones: identity with tags, post, find by tag, follow, reply live, l
 
   // A looks first: the Here timeline before any identity
   const A = await phone(browser)
+  const aRequests: string[] = []
+  A.page.on('request', r => aRequests.push(r.url()))
   await A.page.goto(base)
-  await A.page.getByText('Connected').waitFor(WAIT)
+  await A.page.getByTestId('status').getByText('Connected').waitFor(WAIT)
   await A.page.getByText('Nothing posted here yet').waitFor(WAIT)
   t.equal(await A.page.locator('#compose').count(), 0, 'no composer before an identity')
   await screenshot(A.page, 'here-visitor')
+  t.notOk(aRequests.some(u => /\/assets\/(keys|nip49|qr)-/.test(u)), 'a visitor downloads no key or QR code')
+  t.ok(aRequests.some(u => /\/assets\/index-/.test(u)))
 
   // identity in one tap, with profile tags
   await A.page.locator('.tabs').getByRole('link', { name: 'Join', exact: true }).click()
@@ -64,6 +68,7 @@ t.test('two phones: identity with tags, post, find by tag, follow, reply live, l
 
   await B.page.locator('.tabs').getByRole('link', { name: 'Following', exact: true }).click()
   await B.page.locator('.post').getByText('Hello from the meadow').waitFor(WAIT)
+  await B.page.getByTestId('pending').waitFor({ state: 'detached', ...WAIT })
   const contacts = await relayQuery(base, { kinds: [3] })
   t.same(contacts.map(e => e.tags), [[['p', aPub]]], 'B published a kind 3 follow list naming A')
 
@@ -82,6 +87,7 @@ t.test('two phones: identity with tags, post, find by tag, follow, reply live, l
   await A.page.locator('.thread .post.nested').getByText('Welcome Alice!').waitFor(WAIT)
   await A.page.locator('.post.nested').getByRole('button', { name: /likes/ }).click()
   await A.page.locator('.post.nested .act.on .count').getByText('1').waitFor(WAIT)
+  await A.page.getByTestId('pending').waitFor({ state: 'detached', ...WAIT })
   await screenshot(A.page, 'thread')
   t.equal((await relayQuery(base, { kinds: [7] })).length, 1, 'one kind 7 like')
 
@@ -102,11 +108,15 @@ t.test('two phones: identity with tags, post, find by tag, follow, reply live, l
   await A.page.getByRole('button', { name: 'Follow Bob' }).click()
   await A.page.getByRole('button', { name: 'Unfollow Bob' }).waitFor(WAIT)
   await A.page.locator('.tabs').getByRole('link', { name: 'Me', exact: true }).click()
+  await A.page.getByText('Following 1').waitFor(WAIT)
+  await screenshot(A.page, 'me')
   await A.page.getByText('Back up your key').click()
   await A.page.getByRole('button', { name: 'Show my secret key' }).click()
   const nsec = await A.page.getByTestId('nsec').textContent()
   t.match(nsec, /^nsec1[02-9ac-hj-np-z]{58}$/, 'the key is shown as nsec')
-  t.equal(await A.page.getByRole('img', { name: 'Your secret key as a QR code' }).count(), 1, 'and as a QR code')
+  const qr = A.page.getByRole('img', { name: 'Your secret key as a QR code' })
+  await qr.waitFor(WAIT)
+  t.ok(await qr.locator('path').getAttribute('d').then(d => (d ?? '').length > 1000), 'and as a QR code (loaded on demand)')
   await A.page.getByLabel('Or protect it with a password').fill('tent 12 tea')
   await A.page.getByRole('button', { name: 'Make protected copy' }).click()
   const ncryptsec = await A.page.getByTestId('ncryptsec').textContent(WAIT)

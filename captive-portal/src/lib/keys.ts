@@ -1,8 +1,9 @@
-import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
+import { finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { decode, nsecEncode, npubEncode } from 'nostr-tools/nip19'
-import type { KeyValueStore } from './types.js'
+import type { EventTemplate, KeyValueStore, NostrEvent } from './types.js'
+import { KEY_STORAGE, PUBKEY_STORAGE, forgetStoredKey, looksEncrypted } from './key-store.js'
 
-export const KEY_STORAGE = 'outpost.sk'
+// The crypto half of key handling (secp256k1, bech32): the app loads this module on demand.
 /** scrypt cost 2^16 as NIP-49 suggests is 64 MiB: too much for old phones; 2^14 is 16 MiB. */
 export const NCRYPTSEC_LOGN = 14
 
@@ -32,8 +33,12 @@ export function npubOf (pubkey: string): string {
   return npubEncode(pubkey)
 }
 
-export function needsPassword (input: string): boolean {
-  return input.trim().toLowerCase().startsWith('ncryptsec1')
+export const needsPassword = looksEncrypted
+
+/** A signed event (id, sig) from a template. */
+export function signEvent (tpl: EventTemplate, sk: Uint8Array): NostrEvent {
+  const e = finalizeEvent(tpl, sk)
+  return { id: e.id, pubkey: e.pubkey, created_at: e.created_at, kind: e.kind, tags: e.tags, content: e.content, sig: e.sig }
 }
 
 /** NIP-49 export; loads scrypt and the cipher only when asked. */
@@ -83,6 +88,7 @@ function checked (sk: Uint8Array): Uint8Array {
 
 export function saveKey (store: KeyValueStore, sk: Uint8Array): void {
   store.setItem(KEY_STORAGE, bytesToHex(sk))
+  store.setItem(PUBKEY_STORAGE, getPublicKey(sk))
 }
 
 export function loadKey (store: KeyValueStore): Identity | null {
@@ -95,9 +101,7 @@ export function loadKey (store: KeyValueStore): Identity | null {
   }
 }
 
-export function forgetKey (store: KeyValueStore): void {
-  store.removeItem(KEY_STORAGE)
-}
+export const forgetKey = forgetStoredKey
 
 function bytesToHex (b: Uint8Array): string {
   let s = ''

@@ -79,7 +79,7 @@ interface Loaded { ids: Set<string>, events: NostrEvent[] }
 function addTo (r: Loaded, evs: NostrEvent[], accept: (e: NostrEvent) => boolean): string[] {
   const added: string[] = []
   for (const e of evs) {
-    if (r.ids.has(e.id) || app.deleted.has(e.id) || !accept(e)) continue
+    if (r.ids.has(e.id) || app.isDeleted(e) || !accept(e)) continue
     r.ids.add(e.id)
     r.events.push(e)
     added.push(e.id)
@@ -113,7 +113,7 @@ export function Feed ({ filter, feedKey, empty, accept = () => true }: { filter:
     io.observe(el)
     return () => io.disconnect()
   })
-  const visible = events.filter(e => !app.deleted.has(e.id))
+  const visible = events.filter(e => !app.isDeleted(e))
   // windowing: past WINDOW items the newest leave the DOM; the timeline can start over from the top
   const from = Math.max(0, visible.length - WINDOW)
   const shown = from > 0 ? visible.slice(from) : visible

@@ -1,11 +1,12 @@
 import { useEffect, useState } from 'preact/hooks'
-import { app } from '../state.js'
-import { encryptKey, identityOf, KeyError, needsPassword, newIdentity, npubOf, nsecOf, parseSecret } from '../lib/keys.js'
+import { app, loadKeys } from '../state.js'
+import { looksEncrypted } from '../lib/key-store.js'
 import { parseTagList } from '../lib/text.js'
 import { toJsonLines } from '../lib/outbox.js'
 import type { NostrEvent } from '../lib/types.js'
 import { useApp } from './hooks.js'
-import { QrCode } from './qr.js'
+import { LazyQr as QrCode } from './lazy-qr.js'
+import { Npub } from './npub.js'
 
 export function CaptiveNotice () {
   if (!app.captive.captive) return null
@@ -31,17 +32,17 @@ function ProfileForm ({ submitLabel, onDone }: { submitLabel: string, onDone?: (
     setAbout(p.about)
     setTags(p.tags.map(t => '#' + t).join(' '))
   }, [p?.created_at])
-  const submit = (e: Event): void => {
-    e.preventDefault()
-    const creating = app.identity === null
-    if (creating) app.setIdentity(newIdentity(), true)
-    app.saveProfile({ name, about, tags: parseTagList(tags) })
-    app.notice = creating ? 'Your identity is ready. Saved.' : ''
+  const submit = async (): Promise<void> => {
+    const creating = app.me === null
+    if (creating) await app.setIdentity((await loadKeys()).newIdentity(), true)
+    await app.saveProfile({ name, about, tags: parseTagList(tags) })
+    app.notice = creating ? 'Saved. Your identity is ready: back up your key below so it cannot be lost with this phone.' : ''
+    app.emit()
     setSaved(!creating)
     onDone?.()
   }
   return (
-    <form class='stack' onSubmit={submit}>
+    <form class='stack' onSubmit={e => { e.preventDefault(); void submit() }}>
       <label for='pf-name'>Display name</label>
       <input id='pf-name' value={name} maxLength={80} required onInput={e => { setName(e.currentTarget.value); setSaved(false) }} autoComplete='nickname' />
       <label for='pf-about'>Short bio</label>
@@ -65,11 +66,12 @@ function ImportForm () {
     setBusy(true)
     setError('')
     try {
-      const sk = await parseSecret(text, password)
-      app.setIdentity(identityOf(sk))
+      const k = await loadKeys()
+      const sk = await k.parseSecret(text, password)
+      await app.setIdentity(k.identityOf(sk))
       location.hash = '#/me'
     } catch (err) {
-      setError(err instanceof KeyError ? err.message : 'Could not read this key.')
+      setError(err instanceof Error && err.name === 'KeyError' ? err.message : 'Could not read this key.')
     } finally {
       setBusy(false)
     }
@@ -78,7 +80,7 @@ function ImportForm () {
     <form class='stack' onSubmit={e => { void submit(e) }}>
       <label for='imp-key'>Your secret key (nsec1… or ncryptsec1…)</label>
       <textarea id='imp-key' rows={3} value={text} onInput={e => setText(e.currentTarget.value)} autoCapitalize='off' autoComplete='off' spellcheck={false} />
-      {needsPassword(text) && <>
+      {looksEncrypted(text) && <>
         <label for='imp-pw'>Password of this key</label>
         <input id='imp-pw' type='password' value={password} onInput={e => setPassword(e.currentTarget.value)} />
       </>}
@@ -89,20 +91,27 @@ function ImportForm () {
 }
 
 function Backup () {
-  const id = app.identity
   const [show, setShow] = useState(false)
   const [pw, setPw] = useState('')
   const [enc, setEnc] = useState('')
   const [busy, setBusy] = useState(false)
-  if (id === null) return null
-  const nsec = nsecOf(id.sk)
+  const [nsec, setNsec] = useState('')
+  useEffect(() => {
+    if (!show) return
+    void Promise.all([loadKeys(), app.secretKey()]).then(([k, sk]) => setNsec(sk !== null ? k.nsecOf(sk) : ''))
+  }, [show])
+  const protect = async (): Promise<void> => {
+    const [k, sk] = await Promise.all([loadKeys(), app.secretKey()])
+    if (sk === null) return
+    setEnc(await k.encryptKey(sk, pw))
+  }
   return (
     <details class='card'>
       <summary>Back up your key</summary>
       <p class='warn'><strong>Anyone with this key can post as you, forever.</strong> Nobody can give it back if you lose it: there is no reset. Keep it somewhere private (a password manager, paper).</p>
       {!show
         ? <button type='button' class='secondary' onClick={() => setShow(true)}>Show my secret key</button>
-        : <>
+        : nsec !== '' && <>
           <p class='mono key' data-testid='nsec'>{nsec}</p>
           <QrCode text={nsec} label='Your secret key as a QR code' />
           <button type='button' class='secondary' onClick={() => setShow(false)}>Hide</button>
@@ -110,7 +119,7 @@ function Backup () {
       <form class='stack' onSubmit={e => {
         e.preventDefault()
         setBusy(true)
-        void encryptKey(id.sk, pw).then(setEnc, () => setEnc('')).finally(() => setBusy(false))
+        void protect().catch(() => setEnc('')).finally(() => setBusy(false))
       }}>
         <label for='bk-pw'>Or protect it with a password (ncryptsec)</label>
         <input id='bk-pw' type='password' value={pw} minLength={4} required onInput={e => setPw(e.currentTarget.value)} autoComplete='new-password' />
@@ -141,7 +150,7 @@ async function exportAll (): Promise<void> {
   const blob = new Blob([toJsonLines(all)], { type: 'application/x-ndjson' })
   const a = document.createElement('a')
   a.href = URL.createObjectURL(blob)
-  a.download = `outpost-${npubOf(me).slice(0, 16)}.jsonl`
+  a.download = `outpost-${me.slice(0, 12)}.jsonl`
   document.body.append(a)
   a.click()
   a.remove()
@@ -152,7 +161,9 @@ export function Me () {
   useApp()
   const [mode, setMode] = useState<'create' | 'import'>('create')
   const [confirmForget, setConfirmForget] = useState(false)
-  if (app.identity === null) {
+  // the welcome line is for right after creating, not for every later visit
+  useEffect(() => () => { app.notice = '' }, [])
+  if (app.me === null) {
     return (
       <section class='me'>
         <CaptiveNotice />
@@ -174,10 +185,10 @@ export function Me () {
   return (
     <section class='me'>
       <h2>Your profile</h2>
-      <p class='small mono'>{npubOf(app.identity.pubkey)}</p>
+      <Npub pubkey={app.me} />
       {app.notice !== '' && <p role='status' class='ok'>{app.notice}</p>}
       {app.mineReady ? <ProfileForm submitLabel='Save profile' /> : <p class='hint' role='status'>Loading your profile…</p>}
-      <p><a href={'#/p/' + app.identity.pubkey}>See your public page</a> · Following {app.myFollows.length}</p>
+      <p><a href={'#/p/' + app.me}>See your public page</a> · Following {app.myFollows.length}</p>
       <Backup />
       <div class='card'>
         <h3>Your data</h3>

@@ -50,12 +50,12 @@ export function PostCard ({ ev, depth = 0, showContext = true }: { ev: NostrEven
       <p class='content'><RichText text={ev.content} /></p>
       <footer>
         <a class='act' href={href({ name: 'thread', id: ev.id })} aria-label='Reply or see replies'>Reply</a>
-        <button type='button' class={'act' + (liked ? ' on' : '')} disabled={me === null || liked} aria-pressed={liked} onClick={() => app.like(ev)}>
+        <button type='button' class={'act' + (liked ? ' on' : '')} disabled={me === null || liked} aria-pressed={liked} onClick={() => { void app.like(ev) }}>
           {liked ? '♥' : '♡'} <span class='count'>{likes?.size ?? 0}</span><span class='sr'> likes</span>
         </button>
         {me === ev.pubkey && (confirm
           ? <>
-            <button type='button' class='act danger' onClick={() => app.remove(ev)}>Delete for sure</button>
+            <button type='button' class='act danger' onClick={() => { void app.remove(ev) }}>Delete for sure</button>
             <button type='button' class='act' onClick={() => setConfirm(false)}>Keep</button>
           </>
           : <button type='button' class='act' onClick={() => setConfirm(true)}>Delete</button>)}
@@ -76,9 +76,8 @@ export function Composer ({ replyTo, prefill = '', label = 'Write a post', autoF
     e.preventDefault()
     const content = text.trim()
     if (content === '') return
-    const ev = app.post(content, replyTo)
     setText(prefill)
-    onPosted?.(ev)
+    void app.post(content, replyTo).then(ev => onPosted?.(ev))
   }
   const id = replyTo !== undefined ? 'reply-' + replyTo.id.slice(0, 8) : 'compose'
   return (

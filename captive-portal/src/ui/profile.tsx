@@ -1,5 +1,5 @@
 import { app } from '../state.js'
-import { npubOf } from '../lib/keys.js'
+import { Npub } from './npub.js'
 import { shortKey } from '../lib/profile.js'
 import { href } from '../lib/env.js'
 import { Feed } from './feed.js'
@@ -15,7 +15,7 @@ export function FollowButton ({ pubkey }: { pubkey: string }) {
   return (
     <button type='button' class={following ? 'secondary' : 'primary'} disabled={!app.mineReady} aria-pressed={following}
       aria-label={(following ? 'Unfollow ' : 'Follow ') + (name !== '' ? name : shortKey(pubkey))}
-      onClick={() => app.setFollow(pubkey, !following)}>
+      onClick={() => { void app.setFollow(pubkey, !following) }}>
       {following ? 'Following' : 'Follow'}
     </button>
   )
@@ -34,7 +34,7 @@ export function ProfileView ({ pubkey }: { pubkey: string }) {
         <h2>{p !== undefined && p.name !== '' ? p.name : shortKey(pubkey)}</h2>
         {p !== undefined && p.tags.length > 0 && <p class='tags'>{p.tags.map(t => <a key={t} class='chip' href={href({ name: 'people', query: '#' + t })}>#{t}</a>)}</p>}
         {p !== undefined && p.about !== '' && <p class='about'><RichText text={p.about} /></p>}
-        <p class='small mono'>{npubOf(pubkey)}</p>
+        <Npub pubkey={pubkey} />
         {follows !== undefined && <p class='small'>Follows {follows}</p>}
         {app.me === pubkey ? <a class='button secondary' href='#/me'>Edit your profile</a> : <FollowButton pubkey={pubkey} />}
       </div>

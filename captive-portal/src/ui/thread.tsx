@@ -41,7 +41,7 @@ export function ThreadView ({ id }: { id: string }) {
   if (missing) return <p class='empty'>This post is not on this node (or it was deleted).</p>
   const focus = events.get(id)
   if (rootId === null || focus === undefined) return <p class='hint' role='status'>Loading…</p>
-  const live = [...events.values()].filter(e => !app.deleted.has(e.id))
+  const live = [...events.values()].filter(e => !app.isDeleted(e))
   const { root, orphans } = buildThread(live, rootId)
   const rows = root !== null ? flattenThread(root) : orphans.flatMap(o => flattenThread(o))
   return (
