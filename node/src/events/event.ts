@@ -1,5 +1,10 @@
-import { createHash } from 'node:crypto'
+import * as crypto from 'node:crypto'
 import type { NostrEvent } from './types.js'
+
+// crypto.hash (Node >= 20.12) is a one-shot digest without a Hash object per call
+const sha256Hex: (s: string) => string = typeof crypto.hash === 'function'
+  ? s => crypto.hash('sha256', s, 'hex')
+  : s => crypto.createHash('sha256').update(s).digest('hex')
 
 const HEX64 = /^[0-9a-f]{64}$/
 const HEX128 = /^[0-9a-f]{128}$/
@@ -7,7 +12,7 @@ const HEX128 = /^[0-9a-f]{128}$/
 /** sha256 of the NIP-01 canonical serialization, lowercase hex. */
 export function computeId (e: Omit<NostrEvent, 'id' | 'sig'>): string {
   const canonical = JSON.stringify([0, e.pubkey, e.created_at, e.kind, e.tags, e.content])
-  return createHash('sha256').update(canonical).digest('hex')
+  return sha256Hex(canonical)
 }
 
 /**

@@ -12,7 +12,7 @@ import { filterError, normalizeFilter } from '../events/filter.js'
 import { loadVerifier, type SignatureVerifier } from '../events/verify.js'
 import { VerifyPool } from '../events/verify-pool.js'
 import type { EventStore, IngestResult } from './types.js'
-import { IndexDb } from './index-db.js'
+import { IndexDb, type IndexBatch } from './index-db.js'
 import { Indexer, type IndexOutcome } from './indexer.js'
 import { NodeLog } from './node-log.js'
 import { encodeBlock } from './block-codec.js'
@@ -42,7 +42,12 @@ const RESULTS: Record<IndexOutcome, IngestResult> = {
   expired: { ok: false, message: 'invalid: event has expired (NIP-40)', accepted: false }
 }
 
+const ERROR_RESULT: IngestResult = { ok: false, message: 'error: could not store the event, try again', accepted: false }
+
 const EXPIRY_SWEEP_MS = 60_000
+
+/** Blocks appended but not yet fsynced + indexed + answered, before appending waits. */
+const MAX_UNSETTLED_BLOCKS = 4
 
 /**
  * The node's event store: the node log (hypercore, durable group commit) plus the derived
@@ -65,7 +70,7 @@ export class Store implements EventStore {
   private readonly pendingIds = new Set<string>()
   private scheduled = false
   private committing: Promise<void> | null = null
-  private indexing: Promise<void> = Promise.resolve()
+  private readonly unsettled: Array<Promise<void>> = []
   private verifyQueue: Array<{ e: NostrEvent, resolve: (ok: boolean) => void }> = []
   private writeLock: Promise<unknown> = Promise.resolve()
   private sweepTimer: NodeJS.Timeout | null = null
@@ -182,8 +187,10 @@ export class Store implements EventStore {
   }
 
   /**
-   * Group commit: everything queued while the previous block was being written goes in the
-   * next block. Appending block N+1 overlaps indexing block N; at most two are in flight.
+   * Group commit: everything queued while the previous block was being appended goes in the
+   * next block. A block's fsync, indexing and OKs run behind the appends (in block order), so
+   * block N+1 is checked and appended while block N is made durable and indexed; at most
+   * MAX_UNSETTLED_BLOCKS are in that state.
    */
   private async drain (): Promise<void> {
     while (this.queue.length > 0) {
@@ -196,9 +203,8 @@ export class Store implements EventStore {
         batch.push(next)
         this.queue.shift()
       }
-      const previous = this.indexing
       await this.commit(batch)
-      await previous
+      while (this.unsettled.length >= MAX_UNSETTLED_BLOCKS) await this.unsettled[0]
     }
   }
 
@@ -207,13 +213,15 @@ export class Store implements EventStore {
     p.resolve(r)
   }
 
+  /** Checks and appends one block, then queues its fsync -> index -> OK step (not awaited). */
   private async commit (all: Pending[]): Promise<void> {
     let batch: Pending[]
     let appended: { core: Hypercore, seq: number }
+    let view: IndexBatch
     try {
       // answer duplicates, deleted, replaced and expired events without appending them
       const now = this.now()
-      const view = this.idx.batch()
+      view = this.idx.batch()
       await this.indexer.prefetch(view, all.map(p => p.event))
       batch = []
       for (const p of all) {
@@ -222,18 +230,30 @@ export class Store implements EventStore {
         else this.settle(p, RESULTS[pre])
       }
       if (batch.length === 0) return
-      appended = await this.nodeLog.append(encodeBlock(batch.map(p => p.json)))
+      appended = await this.nodeLog.appendUnsynced(encodeBlock(batch.map(p => p.json)))
     } catch (err) {
       this.log.error({ err, events: all.length }, 'append to the node log failed')
-      for (const p of all) if (this.pendingIds.has(p.event.id)) this.settle(p, { ok: false, message: 'error: could not store the event, try again', accepted: false })
+      for (const p of all) if (this.pendingIds.has(p.event.id)) this.settle(p, ERROR_RESULT)
       return
     }
-    // durable from here on: every OK below is true to its word
-    const items = batch.map(p => ({ event: p.event, json: p.json }))
-    this.indexing = this.withWriteLock(async () => {
+    // the fsync starts now and covers this block; the next block is appended meanwhile
+    const synced = this.nodeLog.sync()
+    synced.catch(() => {}) // handled below, in block order
+    const step = this.withWriteLock(async () => {
+      try {
+        await synced
+      } catch (err) {
+        // not durable: no OK true. The block is in the log; the next block's indexing finds
+        // the index behind and catches up from the log (a retry then reads "duplicate:").
+        this.log.error({ err, events: batch.length }, 'fsync of the node log failed')
+        for (const p of batch) this.settle(p, ERROR_RESULT)
+        return
+      }
+      // durable from here on: every OK below is true to its word
+      const items = batch.map(p => ({ event: p.event, json: p.json }))
       let outcomes: IndexOutcome[]
       try {
-        outcomes = await this.logIndexer.indexBlock(appended.core, appended.seq, items)
+        outcomes = await this.logIndexer.indexBlock(appended.core, appended.seq, items, view)
       } catch (err) {
         this.log.error({ err }, 'indexing a committed block failed; catching up from the log')
         await this.logIndexer.catchUp(appended.core, { trusted: true }).catch(e => this.log.error({ err: e }, 'catch-up failed'))
@@ -245,6 +265,9 @@ export class Store implements EventStore {
         if (outcome === 'stored') this.emit(p.event)
       })
     })
+    const settled = step.catch(err => { this.log.error({ err }, 'settling a committed block failed') })
+    this.unsettled.push(settled)
+    void settled.then(() => { this.unsettled.splice(this.unsettled.indexOf(settled), 1) })
   }
 
   private emit (e: NostrEvent): void {
@@ -318,7 +341,7 @@ export class Store implements EventStore {
       if (this.committing !== null) await this.committing
       else await new Promise(resolve => setImmediate(resolve))
     }
-    await this.indexing
+    await Promise.all(this.unsettled)
     await this.writeLock
     await this.pool.close().catch(err => this.log.warn({ err }, 'closing the verify pool failed'))
     await this.nodeLog.close()
