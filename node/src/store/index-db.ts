@@ -88,6 +88,8 @@ export class IndexDb {
 export class IndexBatch {
   private readonly idx: IndexDb
   private pending = new Map<string, Pending>()
+  /** Writes of keys that are never read back (secondary index keys), applied in order after `pending`. */
+  private blind: Pending[] = []
   // values read ahead in one read batch: one RocksDB get costs ~5x a batched one
   private readonly cache = new Map<string, Buffer | null>()
   /** Flushes up to this one are visible to this batch's reads. */
@@ -98,7 +100,7 @@ export class IndexBatch {
     this.seen = seen
   }
 
-  get size (): number { return this.pending.size }
+  get size (): number { return this.pending.size + this.blind.length }
 
   /**
    * Brings values read ahead up to date with the flushes made since this batch was created
@@ -145,13 +147,25 @@ export class IndexBatch {
 
   del (key: Buffer): void { this.pending.set(key.toString('latin1'), { key, value: null }) }
 
+  /**
+   * A write that get() will not see: for keys nobody reads back through a batch (the
+   * time-ordered secondary keys), so they skip the read-your-writes map. Applied in call order.
+   */
+  putBlind (key: Buffer, value: Buffer): void { this.blind.push({ key, value }) }
+
+  delBlind (key: Buffer): void { this.blind.push({ key, value: null }) }
+
   async flush (): Promise<void> {
-    if (this.pending.size === 0) return
+    if (this.size === 0) return
     const writes = this.pending
-    const w = this.idx.db.write({ capacity: writes.size })
+    const w = this.idx.db.write({ capacity: this.size })
     const seq = this.idx.beginFlush(writes)
     try {
       for (const { key, value } of writes.values()) {
+        if (value === null) w.tryDelete(key)
+        else w.tryPut(key, value)
+      }
+      for (const { key, value } of this.blind) {
         if (value === null) w.tryDelete(key)
         else w.tryPut(key, value)
       }
@@ -164,6 +178,7 @@ export class IndexBatch {
       w.destroy() // an undestroyed batch makes close() hang
     }
     this.pending = new Map()
+    this.blind = []
     this.cache.clear()
   }
 }

@@ -11,12 +11,11 @@ export type IndexOutcome = 'stored' | 'duplicate' | 'deleted' | 'replaced' | 'ex
 const EMPTY = Buffer.alloc(0)
 
 export function encodeStored (loc: Location, json: string): Buffer {
-  const body = Buffer.from(json)
-  const b = Buffer.allocUnsafe(10 + body.length)
+  const b = Buffer.allocUnsafe(10 + Buffer.byteLength(json))
   b.writeUInt32BE(loc.log, 0)
   b.writeUInt32BE(loc.block, 4)
   b.writeUInt16BE(loc.offset, 8)
-  body.copy(b, 10)
+  b.write(json, 10)
   return b
 }
 
@@ -116,7 +115,7 @@ export class Indexer {
       b.put(K.headKey(addr), headValue(e))
     }
     b.put(K.eventKey(K.hex(e.id)), encodeStored(loc, json))
-    for (const k of secondaryKeys(e)) b.put(k, EMPTY)
+    for (const k of secondaryKeys(e)) b.putBlind(k, EMPTY)
     this.count++
     if (e.kind === 5) await this.applyDeletion(b, e)
     return 'stored'
@@ -159,7 +158,7 @@ export class Indexer {
     if (stored === null) return false
     const e = decodeStored(stored).event
     b.del(ek)
-    for (const k of secondaryKeys(e)) b.del(k)
+    for (const k of secondaryKeys(e)) b.delBlind(k)
     const addr = replaceKey(e)
     if (addr !== null) {
       const head = await readHead(b, addr)

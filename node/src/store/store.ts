@@ -72,6 +72,8 @@ export class Store implements EventStore {
   private committing: Promise<void> | null = null
   private readonly unsettled: Array<Promise<void>> = []
   private verifyQueue: Array<{ e: NostrEvent, resolve: (ok: boolean) => void }> = []
+  /** A batch is on the worker pool; the next one gathers until it returns. */
+  private verifyPooled = false
   private writeLock: Promise<unknown> = Promise.resolve()
   private sweepTimer: NodeJS.Timeout | null = null
   private closing: Promise<void> | null = null
@@ -152,24 +154,41 @@ export class Store implements EventStore {
     })
   }
 
-  /** Signatures checked in per-tick batches: one native call, or the worker pool when large. */
+  /**
+   * Signatures are checked in batches: what arrived in one tick, in one native call, or on the
+   * worker pool when the batch is large. While the pool works on a batch the next one gathers
+   * (fewer, larger hand-offs), so under load the main thread parses and indexes while the
+   * other cores verify.
+   */
   private async verify (e: NostrEvent): Promise<boolean> {
     return await new Promise<boolean>(resolve => {
       this.verifyQueue.push({ e, resolve })
-      if (this.verifyQueue.length === 1) setImmediate(() => { this.flushVerify() })
+      if (this.verifyQueue.length === 1 && !this.verifyPooled) setImmediate(() => { this.flushVerify() })
     })
   }
 
   private flushVerify (): void {
+    if (this.verifyPooled || this.verifyQueue.length === 0) return
     const items = this.verifyQueue
     this.verifyQueue = []
     const events = items.map(i => i.e)
     const done = (ok: boolean[]): void => { items.forEach((it, i) => { it.resolve(ok[i] === true) }) }
     if (items.length < this.opts.store.verifyWorkerThreshold) return done(this.verifier.verifyMany(events))
-    this.pool.verifyMany(events).then(done, err => {
-      this.log.warn({ err }, 'verify pool failed; verifying inline')
-      done(this.verifier.verifyMany(events))
+    this.verifyPooled = true
+    void this.verifyOnPool(events).then(ok => {
+      this.verifyPooled = false
+      done(ok)
+      this.flushVerify() // what gathered meanwhile
     })
+  }
+
+  private async verifyOnPool (events: NostrEvent[]): Promise<boolean[]> {
+    try {
+      return await this.pool.verifyMany(events)
+    } catch (err) {
+      this.log.warn({ err }, 'verify pool failed; verifying inline')
+      try { return this.verifier.verifyMany(events) } catch { return events.map(() => false) }
+    }
   }
 
   private schedule (): void {
@@ -337,7 +356,7 @@ export class Store implements EventStore {
 
   private async doClose (): Promise<void> {
     if (this.sweepTimer !== null) clearInterval(this.sweepTimer)
-    while (this.committing !== null || this.queue.length > 0 || this.scheduled || this.verifyQueue.length > 0) {
+    while (this.committing !== null || this.queue.length > 0 || this.scheduled || this.verifyQueue.length > 0 || this.verifyPooled) {
       if (this.committing !== null) await this.committing
       else await new Promise(resolve => setImmediate(resolve))
     }
