@@ -46,6 +46,9 @@ const ERROR_RESULT: IngestResult = { ok: false, message: 'error: could not store
 
 const EXPIRY_SWEEP_MS = 60_000
 
+/** Smallest piece of a verify batch worth a hand-off to a worker of its own. */
+const MIN_VERIFY_PIECE = 16
+
 /** Blocks appended but not yet fsynced + indexed + answered, before appending waits. */
 const MAX_UNSETTLED_BLOCKS = 4
 
@@ -72,8 +75,8 @@ export class Store implements EventStore {
   private committing: Promise<void> | null = null
   private readonly unsettled: Array<Promise<void>> = []
   private verifyQueue: Array<{ e: NostrEvent, resolve: (ok: boolean) => void }> = []
-  /** A batch is on the worker pool; the next one gathers until it returns. */
-  private verifyPooled = false
+  /** Pieces of a batch on the worker pool (at most one per worker). */
+  private verifyPieces = 0
   private writeLock: Promise<unknown> = Promise.resolve()
   private sweepTimer: NodeJS.Timeout | null = null
   private closing: Promise<void> | null = null
@@ -155,36 +158,45 @@ export class Store implements EventStore {
   }
 
   /**
-   * Signatures are checked in batches: what arrived in one tick, in one native call, or on the
-   * worker pool when the batch is large. While the pool works on a batch the next one gathers
-   * (fewer, larger hand-offs), so under load the main thread parses and indexes while the
-   * other cores verify.
+   * Signatures are checked in batches of what arrived in one tick: inline (one native call)
+   * when the batch is small and the worker pool idle, else on the pool, one piece per free
+   * worker, each piece's events moving on to the commit as soon as that piece is checked.
+   * While every worker is busy the next batch gathers, so under load the main thread parses
+   * and indexes while the other cores verify.
    */
   private async verify (e: NostrEvent): Promise<boolean> {
     return await new Promise<boolean>(resolve => {
       this.verifyQueue.push({ e, resolve })
-      if (this.verifyQueue.length === 1 && !this.verifyPooled) setImmediate(() => { this.flushVerify() })
+      if (this.verifyQueue.length === 1) setImmediate(() => { this.flushVerify() })
     })
   }
 
   private flushVerify (): void {
-    if (this.verifyPooled || this.verifyQueue.length === 0) return
+    const free = this.pool.threads - this.verifyPieces
+    if (free <= 0 || this.verifyQueue.length === 0) return
     const items = this.verifyQueue
     this.verifyQueue = []
-    const events = items.map(i => i.e)
-    const done = (ok: boolean[]): void => { items.forEach((it, i) => { it.resolve(ok[i] === true) }) }
-    if (items.length < this.opts.store.verifyWorkerThreshold) return done(this.verifier.verifyMany(events))
-    this.verifyPooled = true
-    void this.verifyOnPool(events).then(ok => {
-      this.verifyPooled = false
-      done(ok)
-      this.flushVerify() // what gathered meanwhile
-    })
+    if (this.verifyPieces === 0 && items.length < this.opts.store.verifyWorkerThreshold) {
+      const ok = this.verifier.verifyMany(items.map(i => i.e))
+      items.forEach((it, i) => { it.resolve(ok[i] === true) })
+      return
+    }
+    const pieces = Math.min(free, Math.ceil(items.length / MIN_VERIFY_PIECE))
+    const per = Math.ceil(items.length / pieces)
+    for (let start = 0; start < items.length; start += per) {
+      const piece = items.slice(start, start + per)
+      this.verifyPieces++
+      void this.verifyOnPool(piece.map(i => i.e)).then(ok => {
+        this.verifyPieces--
+        piece.forEach((it, i) => { it.resolve(ok[i] === true) })
+        this.flushVerify() // what gathered meanwhile
+      })
+    }
   }
 
   private async verifyOnPool (events: NostrEvent[]): Promise<boolean[]> {
     try {
-      return await this.pool.verifyMany(events)
+      return await this.pool.verifyMany(events, { spread: false })
     } catch (err) {
       this.log.warn({ err }, 'verify pool failed; verifying inline')
       try { return this.verifier.verifyMany(events) } catch { return events.map(() => false) }
@@ -356,7 +368,7 @@ export class Store implements EventStore {
 
   private async doClose (): Promise<void> {
     if (this.sweepTimer !== null) clearInterval(this.sweepTimer)
-    while (this.committing !== null || this.queue.length > 0 || this.scheduled || this.verifyQueue.length > 0 || this.verifyPooled) {
+    while (this.committing !== null || this.queue.length > 0 || this.scheduled || this.verifyQueue.length > 0 || this.verifyPieces > 0) {
       if (this.committing !== null) await this.committing
       else await new Promise(resolve => setImmediate(resolve))
     }
