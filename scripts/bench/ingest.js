@@ -2,6 +2,7 @@
 // this process, compared with verify-only throughput (same events, one thread) in the same run.
 import { fork } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DIST, benchConfig, rmrf, silentLog, tempDir } from './lib/util.js'
@@ -114,38 +115,82 @@ export async function ingestOnce (file, conns, window) {
   }
 }
 
-/** opts: { n, window, log } */
+/** ms per fdatasync after an 8 KiB append to a file in the temp dir (the disk's floor under one group commit). */
+export async function fsyncProbe (rounds = 200) {
+  const dir = await tempDir('fsync')
+  const fh = await open(join(dir, 'probe'), 'w')
+  const buf = Buffer.alloc(8192, 1)
+  try {
+    const t0 = performance.now()
+    for (let i = 0; i < rounds; i++) { await fh.write(buf); await fh.datasync() }
+    return (performance.now() - t0) / rounds
+  } finally {
+    await fh.close()
+    await rmrf(dir)
+  }
+}
+
+const median = xs => percentile(xs, 50)
+
+/** Field-wise median of result objects (numbers only; nested objects one level deep). */
+function medianOf (rs) {
+  const out = { ...rs[0] }
+  for (const [k, v] of Object.entries(rs[0])) {
+    if (typeof v === 'number') out[k] = median(rs.map(r => r[k]))
+    else if (v !== null && typeof v === 'object' && !Array.isArray(v)) out[k] = medianOf(rs.map(r => r[k]))
+  }
+  return out
+}
+
+/**
+ * opts: { n, window, repeat, log }. Each repetition: verify-only, 1 connection, verify-only,
+ * 4 connections, verify-only; each ingest run is compared with the mean of its two flanks, so
+ * a load change on this noisy machine hits both sides of a ratio alike. Reported figures are
+ * field-wise medians over the repetitions; `spread` keeps every repetition's ratios.
+ */
 export async function run (opts = {}) {
   const n = opts.n ?? 40_000
   const window = opts.window ?? 64
+  const repeat = Math.max(1, opts.repeat ?? 3)
   const log = opts.log ?? (() => {})
   const { lines, cached, file } = await signedEvents(n, { log })
-  log(`ingest: ${n} events (${cached ? 'cached' : 'freshly signed'}), window ${window}`)
+  log(`ingest: ${n} events (${cached ? 'cached' : 'freshly signed'}), window ${window}, ${repeat} repetition(s)`)
 
-  // verify-only flanks each ingest run; each run is compared with the mean of its two flanks,
-  // so a load change on this noisy machine hits both sides of a ratio alike
   await verifyOnly(lines.slice(0, 2000)) // warm-up
-  const v0 = await verifyOnly(lines)
-  const one = await ingestOnce(file, 1, window)
-  log(`ingest 1 conn: ${Math.round(one.eventsPerSec)} ev/s`)
-  const v1 = await verifyOnly(lines)
-  const four = await ingestOnce(file, 4, window)
-  log(`ingest 4 conns: ${Math.round(four.eventsPerSec)} ev/s`)
-  const v2 = await verifyOnly(lines)
-  const flanks = [v0, v1, v2].map(v => v.eventsPerSec)
-  one.verifyRef = (flanks[0] + flanks[1]) / 2
-  four.verifyRef = (flanks[1] + flanks[2]) / 2
-  const verify = (flanks[0] + flanks[1] + flanks[2]) / 3
-  log(`verify-only: ${flanks.map(Math.round).join(' / ')} ev/s (${v0.backend})`)
-
-  for (const r of [one, four]) {
-    if (r.ok !== n) log(`WARNING: ${r.conns} conn(s): only ${r.ok}/${n} OK true; reasons: ${r.reasons.join('; ')}`)
+  const ones = []
+  const fours = []
+  const flanks = []
+  const fsyncMs = []
+  for (let rep = 0; rep < repeat; rep++) {
+    fsyncMs.push(await fsyncProbe())
+    const v0 = await verifyOnly(lines)
+    const one = await ingestOnce(file, 1, window)
+    const v1 = await verifyOnly(lines)
+    const four = await ingestOnce(file, 4, window)
+    const v2 = await verifyOnly(lines)
+    const f = [v0, v1, v2].map(v => v.eventsPerSec)
+    one.verifyRef = (f[0] + f[1]) / 2
+    four.verifyRef = (f[1] + f[2]) / 2
+    one.ratio = ratio(one.eventsPerSec, one.verifyRef)
+    four.ratio = ratio(four.eventsPerSec, four.verifyRef)
+    ones.push(one)
+    fours.push(four)
+    flanks.push(...f)
+    log(`ingest rep ${rep + 1}/${repeat}: 1 conn ${Math.round(one.eventsPerSec)} ev/s (${one.ratio.toFixed(2)}x), 4 conns ${Math.round(four.eventsPerSec)} ev/s (${four.ratio.toFixed(2)}x); verify-only ${f.map(Math.round).join(' / ')} ev/s; fsync ${fsyncMs[rep].toFixed(2)} ms`)
+    for (const r of [one, four]) {
+      if (r.ok !== n) log(`WARNING: ${r.conns} conn(s): only ${r.ok}/${n} OK true; reasons: ${r.reasons.join('; ')}`)
+    }
   }
+  const one = medianOf(ones)
+  const four = medianOf(fours)
+  const backend = (await verifyOnly(lines.slice(0, 100))).backend
   return {
-    n, window, backend: v0.backend,
-    verifyOnly: { eventsPerSec: verify, flanks },
+    n, window, repeat, backend,
+    verifyOnly: { eventsPerSec: median(flanks), flanks },
+    fsyncMs: median(fsyncMs),
     runs: [one, four],
-    ratio1: ratio(one.eventsPerSec, one.verifyRef),
-    ratio4: ratio(four.eventsPerSec, four.verifyRef)
+    ratio1: one.ratio,
+    ratio4: four.ratio,
+    spread: { ratio1: ones.map(r => r.ratio), ratio4: fours.map(r => r.ratio) }
   }
 }

@@ -159,7 +159,7 @@ export class Store implements EventStore {
 
   /**
    * Signatures are checked in batches of what arrived in one tick: inline (one native call)
-   * when the batch is small and the worker pool idle, else on the pool, one piece per free
+   * when the batch is small and the store idle, else on the worker pool, one piece per free
    * worker, each piece's events moving on to the commit as soon as that piece is checked.
    * While every worker is busy the next batch gathers, so under load the main thread parses
    * and indexes while the other cores verify.
@@ -176,7 +176,10 @@ export class Store implements EventStore {
     if (free <= 0 || this.verifyQueue.length === 0) return
     const items = this.verifyQueue
     this.verifyQueue = []
-    if (this.verifyPieces === 0 && items.length < this.opts.store.verifyWorkerThreshold) {
+    // a small batch is checked inline (lowest latency) only while the store is otherwise
+    // idle; under load the main thread has parsing, appending and indexing to do
+    const busy = this.verifyPieces > 0 || this.committing !== null || this.unsettled.length > 0
+    if (!busy && items.length < this.opts.store.verifyWorkerThreshold) {
       const ok = this.verifier.verifyMany(items.map(i => i.e))
       items.forEach((it, i) => { it.resolve(ok[i] === true) })
       return
