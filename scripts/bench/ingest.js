@@ -1,12 +1,12 @@
 // Ingest bench: signed events published over real WebSockets by a client process to a node in
 // this process, compared with verify-only throughput (same events, one thread) in the same run.
 import { fork } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DIST, benchConfig, rmrf, silentLog, tempDir } from './lib/util.js'
 import { signedEvents } from './lib/sign.js'
+import { mainThreadCpuMs } from './costs.js'
 import { percentile, ratio } from './lib/stats.js'
 
 /** Verifies every event (id + signature) on this thread; fresh objects each pass. */
@@ -41,15 +41,6 @@ function instrument (store) {
   wrap(store.nodeLog, 'syncWal' in store.nodeLog ? 'syncWal' : 'sync', 'syncMs', 'syncs')
   wrap(store.logIndexer, 'indexBlock', 'indexMs', null) // a private field of Store, reached for timing only
   return acc
-}
-
-/** CPU ms used so far by this process's main thread (Linux /proc; NaN elsewhere). */
-function mainThreadCpuMs () {
-  try {
-    const f = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8')
-    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ')
-    return (Number(rest[11]) + Number(rest[12])) * 10 // utime + stime in 100 Hz ticks
-  } catch { return NaN }
 }
 
 /**
@@ -157,6 +148,7 @@ export async function run (opts = {}) {
   log(`ingest: ${n} events (${cached ? 'cached' : 'freshly signed'}), window ${window}, ${repeat} repetition(s)`)
 
   await verifyOnly(lines.slice(0, 2000)) // warm-up
+  const costs = await (await import('./costs.js')).run({ n: Math.min(n, 20_000), log })
   const ones = []
   const fours = []
   const flanks = []
@@ -188,6 +180,7 @@ export async function run (opts = {}) {
     n, window, repeat, backend,
     verifyOnly: { eventsPerSec: median(flanks), flanks },
     fsyncMs: median(fsyncMs),
+    costs,
     runs: [one, four],
     ratio1: one.ratio,
     ratio4: four.ratio,

@@ -98,10 +98,19 @@ function ingestTable (r) {
     rows.push([`${x.conns} conn: node main thread CPU, µs per event -> bound, events/s`, x.mainUsPerEvent, `${fmt(1e6 / x.mainUsPerEvent)} (${fmtRatio(1e6 / x.mainUsPerEvent / v)})`])
     rows.push([`${x.conns} conn: node all threads + client process CPU, µs per event -> 2-core bound`, x.nodeUsPerEvent + clientUs, `${fmt(2e6 / (x.nodeUsPerEvent + clientUs))} (${fmtRatio(2e6 / (x.nodeUsPerEvent + clientUs) / v)})`])
   }
+  let costs = ''
+  if (r.costs) {
+    const c = r.costs
+    const sum = c.rows.reduce((a, x) => a + x.cpuUs, 0)
+    const budget = 2e6 / (0.8 * v)
+    costs = `\n\n#### Where an event's CPU goes (each step alone, this thread, ${c.n} events, same run)\n\n` +
+      markdownTable(['step', 'CPU µs per event, all threads', 'of which main thread', 'wall µs per event'], [...c.rows.map(x => [x.step, x.cpuUs, x.mainUs, x.wallUs]), ['sum of the steps', sum, c.rows.reduce((a, x) => a + x.mainUs, 0), '']]) +
+      `\n\nAt 0.80x of verify-only (${fmt(0.8 * v)} events/s) the whole node may spend ${fmt(budget)} µs of CPU per event on this machine's 2 cores, shared with the client process; verification alone takes ${fmt(1e6 / v)} of them. Not in the steps: WebSocket framing and socket I/O, promises and queues, OK replies, GC, the worker hand-off.`
+  }
   return `### Ingest (${r.n} signed events, window ${r.window} per connection, verifier: ${r.backend}, median of ${r.repeat})\n\n` +
     markdownTable(['metric', 'value', 'ratio'], rows) +
     `\n\nratio = ingest events/s over verify-only (id hash + signature, one thread, same events) measured right before and after that ingest run (target >= 0.80); figures are medians over ${r.repeat} repetitions. Verify-only passes: ${r.verifyOnly.flanks.map(fmt).join(' / ')} events/s.` +
-    '\nThe WebSocket clients run in a child process (frames built before timing). Per-step rows time Store internals (NodeLog.appendUnsynced, the WAL fsync, LogIndexer.indexBlock) wrapped by the bench; the steps overlap. CPU rows: the node\'s main thread (/proc), all its threads (process.cpuUsage: verify workers, RocksDB, fsync) plus the client process, per accepted event; "bound" is the throughput at which that CPU would be saturated (1 core for the main thread, the 2 cores for everything).'
+    '\nThe WebSocket clients run in a child process (frames built before timing). Per-step rows time Store internals (NodeLog.appendUnsynced, the WAL fsync, LogIndexer.indexBlock) wrapped by the bench; the steps overlap. CPU rows: the node\'s main thread (/proc), all its threads (process.cpuUsage: verify workers, RocksDB, fsync) plus the client process, per accepted event; "bound" is the throughput at which that CPU would be saturated (1 core for the main thread, the 2 cores for everything).' + costs
 }
 
 function queryTable (results) {
