@@ -15,11 +15,14 @@ export async function verifyOnly (lines) {
   const v = loadVerifier({ log: { warn: () => {} } })
   const events = lines.map(l => JSON.parse(l))
   const t0 = performance.now()
+  const c0 = mainThreadCpuMs()
   let ok = 0
   for (const e of events) if (verifyEventSignature(v, e) === 'ok') ok++
   const ms = performance.now() - t0
+  const cpuMs = mainThreadCpuMs() - c0
   if (ok !== lines.length) throw new Error(`verify-only: ${lines.length - ok} events failed verification`)
-  return { eventsPerSec: lines.length / (ms / 1000), ms, backend: v.backend }
+  // cpuUs: CPU per event, which other load on the machine inflates far less than wall time
+  return { eventsPerSec: lines.length / (ms / 1000), ms, cpuUs: cpuMs * 1000 / lines.length, backend: v.backend }
 }
 
 /**
@@ -152,6 +155,7 @@ export async function run (opts = {}) {
   const ones = []
   const fours = []
   const flanks = []
+  const flankCpuUs = []
   const fsyncMs = []
   for (let rep = 0; rep < repeat; rep++) {
     fsyncMs.push(await fsyncProbe())
@@ -168,6 +172,7 @@ export async function run (opts = {}) {
     ones.push(one)
     fours.push(four)
     flanks.push(...f)
+    flankCpuUs.push(...[v0, v1, v2].map(v => v.cpuUs))
     log(`ingest rep ${rep + 1}/${repeat}: 1 conn ${Math.round(one.eventsPerSec)} ev/s (${one.ratio.toFixed(2)}x), 4 conns ${Math.round(four.eventsPerSec)} ev/s (${four.ratio.toFixed(2)}x); verify-only ${f.map(Math.round).join(' / ')} ev/s; fsync ${fsyncMs[rep].toFixed(2)} ms`)
     for (const r of [one, four]) {
       if (r.ok !== n) log(`WARNING: ${r.conns} conn(s): only ${r.ok}/${n} OK true; reasons: ${r.reasons.join('; ')}`)
@@ -178,7 +183,7 @@ export async function run (opts = {}) {
   const backend = (await verifyOnly(lines.slice(0, 100))).backend
   return {
     n, window, repeat, backend,
-    verifyOnly: { eventsPerSec: median(flanks), flanks },
+    verifyOnly: { eventsPerSec: median(flanks), flanks, cpuUs: median(flankCpuUs) },
     fsyncMs: median(fsyncMs),
     costs,
     runs: [one, four],

@@ -77,6 +77,7 @@ const sizeName = n => n === 0 ? 'empty' : n >= 1e6 && n % 1e6 === 0 ? `${n / 1e6
 function ingestTable (r) {
   const [one, four] = r.runs
   const v = r.verifyOnly.eventsPerSec
+  const vCpu = r.verifyOnly.cpuUs
   const spread = xs => xs.length > 1 ? `${fmtRatio(Math.min(...xs))}–${fmtRatio(Math.max(...xs))}` : ''
   const rows = [
     ['verify-only, 1 thread, events/s (median of the flanking passes)', v, fmtRatio(1)],
@@ -87,6 +88,7 @@ function ingestTable (r) {
     ['OK latency p99, 1 connection, ms', one.okP99, ''],
     ['OK latency p50, 4 connections, ms', four.okP50, fmtRatio(ratio(four.okP50, one.okP50)) + ' of 1 conn'],
     ['OK latency p99, 4 connections, ms', four.okP99, fmtRatio(ratio(four.okP99, one.okP99)) + ' of 1 conn'],
+    ['verify-only CPU, µs per event (id hash + signature, one thread)', vCpu, ''],
     ['disk: 8 KiB append + fdatasync, ms (probe, same run)', r.fsyncMs, '']
   ]
   for (const x of r.runs) {
@@ -95,22 +97,22 @@ function ingestTable (r) {
     rows.push([`${x.conns} conn: events per log block (group commit)`, x.ok / c.blocks, ''])
     rows.push([`${x.conns} conn: events per WAL fsync; ms per fsync`, x.ok / c.syncs, `${fmt(c.syncMs / c.syncs)} ms`])
     rows.push([`${x.conns} conn: append, ms per block; index, ms per block`, c.appendMs / c.blocks, `${fmt(c.indexMs / c.blocks)} ms`])
-    rows.push([`${x.conns} conn: node main thread CPU, µs per event -> bound, events/s`, x.mainUsPerEvent, `${fmt(1e6 / x.mainUsPerEvent)} (${fmtRatio(1e6 / x.mainUsPerEvent / v)})`])
-    rows.push([`${x.conns} conn: node all threads + client process CPU, µs per event -> 2-core bound`, x.nodeUsPerEvent + clientUs, `${fmt(2e6 / (x.nodeUsPerEvent + clientUs))} (${fmtRatio(2e6 / (x.nodeUsPerEvent + clientUs) / v)})`])
+    rows.push([`${x.conns} conn: node main thread CPU, µs per event -> ratio ceiling`, x.mainUsPerEvent, fmtRatio(vCpu / x.mainUsPerEvent)])
+    rows.push([`${x.conns} conn: node all threads + client process CPU, µs per event -> 2-core ratio ceiling`, x.nodeUsPerEvent + clientUs, fmtRatio(2 * vCpu / (x.nodeUsPerEvent + clientUs))])
   }
   let costs = ''
   if (r.costs) {
     const c = r.costs
     const sum = c.rows.reduce((a, x) => a + x.cpuUs, 0)
-    const budget = 2e6 / (0.8 * v)
+    const budget = 2 * vCpu / 0.8
     costs = `\n\n#### Where an event's CPU goes (each step alone, this thread, ${c.n} events, same run)\n\n` +
       markdownTable(['step', 'CPU µs per event, all threads', 'of which main thread', 'wall µs per event'], [...c.rows.map(x => [x.step, x.cpuUs, x.mainUs, x.wallUs]), ['sum of the steps', sum, c.rows.reduce((a, x) => a + x.mainUs, 0), '']]) +
-      `\n\nAt 0.80x of verify-only (${fmt(0.8 * v)} events/s) the whole node may spend ${fmt(budget)} µs of CPU per event on this machine's 2 cores, shared with the client process; verification alone takes ${fmt(1e6 / v)} of them. Not in the steps: WebSocket framing and socket I/O, promises and queues, OK replies, GC, the worker hand-off.`
+      `\n\nVerify-only costs ${fmt(vCpu)} µs of CPU per event, so ingest at 0.80x of it leaves the node and the client process together ${fmt(budget)} µs of CPU per event on this machine's 2 cores (2 x ${fmt(vCpu)} / 0.8), of which the signature check takes ${fmt(vCpu)}. The steps above alone add up to ${fmt(sum)}; not in them: WebSocket framing and socket I/O, promises and queues, OK replies, GC, the worker hand-off, the client.`
   }
   return `### Ingest (${r.n} signed events, window ${r.window} per connection, verifier: ${r.backend}, median of ${r.repeat})\n\n` +
     markdownTable(['metric', 'value', 'ratio'], rows) +
     `\n\nratio = ingest events/s over verify-only (id hash + signature, one thread, same events) measured right before and after that ingest run (target >= 0.80); figures are medians over ${r.repeat} repetitions. Verify-only passes: ${r.verifyOnly.flanks.map(fmt).join(' / ')} events/s.` +
-    '\nThe WebSocket clients run in a child process (frames built before timing). Per-step rows time Store internals (NodeLog.appendUnsynced, the WAL fsync, LogIndexer.indexBlock) wrapped by the bench; the steps overlap. CPU rows: the node\'s main thread (/proc), all its threads (process.cpuUsage: verify workers, RocksDB, fsync) plus the client process, per accepted event; "bound" is the throughput at which that CPU would be saturated (1 core for the main thread, the 2 cores for everything).' + costs
+    '\nThe WebSocket clients run in a child process (frames built before timing). Per-step rows time Store internals (NodeLog.appendUnsynced, the WAL fsync, LogIndexer.indexBlock) wrapped by the bench; the steps overlap. CPU rows: the node\'s main thread (/proc), all its threads (process.cpuUsage: verify workers, RocksDB, fsync) plus the client process, per accepted event. "ratio ceiling" is the highest ingest/verify-only ratio that CPU cost allows when the main thread has a core to itself (verify-only CPU / main-thread CPU), or when the node and the client share both cores fully (2 x verify-only CPU / all CPU). CPU per event is much less sensitive to other load on the machine than events/s.' + costs
 }
 
 function queryTable (results) {
