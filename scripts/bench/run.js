@@ -3,6 +3,8 @@
 // bench-results/latest.md + latest.json.
 //   --quick                small fast run          --only ingest,query,startup,verify,catchup
 //   --sizes 100000,1000000 query/start-up sizes   --n 40000 ingest events   --window 64
+//   --repeat 3             ingest repetitions (medians reported)
+//   --out DIR              where latest.md/latest.json go (default bench-results/)
 //   --reindex              rebuild the cached stores' indexes (re-measures reindex; automatic
 //                          when the compiled store code changed since they were indexed)
 import { spawnSync } from 'node:child_process'
@@ -20,7 +22,7 @@ const RUN_STARTED = Date.now()
 const when = r => r.reindexed || Date.parse(r.reindexedAt ?? '') >= RUN_STARTED ? 'this run' : `on ${r.reindexedAt ?? '?'}`
 
 function parseArgs (argv) {
-  const o = { quick: false, only: BENCHES, sizes: null, n: null, window: 64, reindex: false }
+  const o = { quick: false, only: BENCHES, sizes: null, n: null, window: 64, repeat: null, reindex: false, out: RESULTS }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     const val = () => { const v = argv[++i]; if (v === undefined) throw new Error(`${a} needs a value`); return v }
@@ -29,8 +31,10 @@ function parseArgs (argv) {
     else if (a === '--sizes') o.sizes = val().split(',').map(s => Number(s.replace(/_/g, '')))
     else if (a === '--n') o.n = Number(val())
     else if (a === '--window') o.window = Number(val())
+    else if (a === '--repeat') o.repeat = Number(val())
+    else if (a === '--out') o.out = val()
     else if (a === '--reindex') o.reindex = true
-    else throw new Error(`unknown option ${a} (try --quick, --only ${BENCHES.join(',')}, --sizes 100000,1000000, --n, --window, --reindex)`)
+    else throw new Error(`unknown option ${a} (try --quick, --only ${BENCHES.join(',')}, --sizes 100000,1000000, --n, --window, --repeat, --out, --reindex)`)
   }
   for (const b of o.only) if (!BENCHES.includes(b)) throw new Error(`--only: unknown bench ${b} (one of ${BENCHES.join(', ')})`)
   if (o.sizes?.some(s => !Number.isInteger(s) || s <= 0)) throw new Error('--sizes: positive integers, comma-separated')
@@ -73,25 +77,42 @@ const sizeName = n => n === 0 ? 'empty' : n >= 1e6 && n % 1e6 === 0 ? `${n / 1e6
 function ingestTable (r) {
   const [one, four] = r.runs
   const v = r.verifyOnly.eventsPerSec
+  const vCpu = r.verifyOnly.cpuUs
+  const spread = xs => xs.length > 1 ? `${fmtRatio(Math.min(...xs))}–${fmtRatio(Math.max(...xs))}` : ''
   const rows = [
-    ['verify-only, 1 thread, events/s (mean of 3 passes)', v, fmtRatio(1)],
+    ['verify-only, 1 thread, events/s (median of the flanking passes)', v, fmtRatio(1)],
     ['ingest over WS, 1 connection, events/s', one.eventsPerSec, fmtRatio(r.ratio1)],
     ['ingest over WS, 4 connections, events/s', four.eventsPerSec, fmtRatio(r.ratio4)],
+    [`ratio range over ${r.repeat} repetitions, 1 / 4 connections`, '', `${spread(r.spread.ratio1)} / ${spread(r.spread.ratio4)}`],
     ['OK latency p50, 1 connection, ms', one.okP50, ''],
     ['OK latency p99, 1 connection, ms', one.okP99, ''],
     ['OK latency p50, 4 connections, ms', four.okP50, fmtRatio(ratio(four.okP50, one.okP50)) + ' of 1 conn'],
-    ['OK latency p99, 4 connections, ms', four.okP99, fmtRatio(ratio(four.okP99, one.okP99)) + ' of 1 conn']
+    ['OK latency p99, 4 connections, ms', four.okP99, fmtRatio(ratio(four.okP99, one.okP99)) + ' of 1 conn'],
+    ['verify-only CPU, µs per event (id hash + signature, one thread)', vCpu, ''],
+    ['disk: 8 KiB append + fdatasync, ms (probe, same run)', r.fsyncMs, '']
   ]
   for (const x of r.runs) {
     const c = x.commit
+    const clientUs = x.clientCpu * x.ms * 1000 / x.ok
     rows.push([`${x.conns} conn: events per log block (group commit)`, x.ok / c.blocks, ''])
-    rows.push([`${x.conns} conn: append + fsync, ms per block`, c.appendMs / c.blocks, fmtRatio(ratio(c.appendMs, x.ms)) + ' of wall'])
-    rows.push([`${x.conns} conn: index block, ms per block`, c.indexMs / c.blocks, fmtRatio(ratio(c.indexMs, x.ms)) + ' of wall'])
+    rows.push([`${x.conns} conn: events per WAL fsync; ms per fsync`, x.ok / c.syncs, `${fmt(c.syncMs / c.syncs)} ms`])
+    rows.push([`${x.conns} conn: append, ms per block; index, ms per block`, c.appendMs / c.blocks, `${fmt(c.indexMs / c.blocks)} ms`])
+    rows.push([`${x.conns} conn: node main thread CPU, µs per event -> ratio ceiling`, x.mainUsPerEvent, fmtRatio(vCpu / x.mainUsPerEvent)])
+    rows.push([`${x.conns} conn: node all threads + client process CPU, µs per event -> 2-core ratio ceiling`, x.nodeUsPerEvent + clientUs, fmtRatio(2 * vCpu / (x.nodeUsPerEvent + clientUs))])
   }
-  return `### Ingest (${r.n} signed events, window ${r.window} per connection, verifier: ${r.backend})\n\n` +
+  let costs = ''
+  if (r.costs) {
+    const c = r.costs
+    const sum = c.rows.reduce((a, x) => a + x.cpuUs, 0)
+    const budget = 2 * vCpu / 0.8
+    costs = `\n\n#### Where an event's CPU goes (each step alone, this thread, ${c.n} events, same run)\n\n` +
+      markdownTable(['step', 'CPU µs per event, all threads', 'of which main thread', 'wall µs per event'], [...c.rows.map(x => [x.step, x.cpuUs, x.mainUs, x.wallUs]), ['sum of the steps', sum, c.rows.reduce((a, x) => a + x.mainUs, 0), '']]) +
+      `\n\nVerify-only costs ${fmt(vCpu)} µs of CPU per event, so ingest at 0.80x of it leaves the node and the client process together ${fmt(budget)} µs of CPU per event on this machine's 2 cores (2 x ${fmt(vCpu)} / 0.8), of which the signature check takes ${fmt(vCpu)}. The steps above alone add up to ${fmt(sum)}; not in them: WebSocket framing and socket I/O, promises and queues, OK replies, GC, the worker hand-off, the client.`
+  }
+  return `### Ingest (${r.n} signed events, window ${r.window} per connection, verifier: ${r.backend}, median of ${r.repeat})\n\n` +
     markdownTable(['metric', 'value', 'ratio'], rows) +
-    `\n\nratio = ingest events/s over verify-only (id hash + signature, one thread, same events) measured right before and after that ingest run (target >= 0.80). Verify-only passes: ${r.verifyOnly.flanks.map(fmt).join(' / ')} events/s.` +
-    '\nThe last rows time Store internals (NodeLog.append, LogIndexer.indexBlock) wrapped by the bench; they run under the store\'s write lock, so they add up to wall time.'
+    `\n\nratio = ingest events/s over verify-only (id hash + signature, one thread, same events) measured right before and after that ingest run (target >= 0.80); figures are medians over ${r.repeat} repetitions. Verify-only passes: ${r.verifyOnly.flanks.map(fmt).join(' / ')} events/s.` +
+    '\nThe WebSocket clients run in a child process (frames built before timing). Per-step rows time Store internals (NodeLog.appendUnsynced, the WAL fsync, LogIndexer.indexBlock) wrapped by the bench; the steps overlap. CPU rows: the node\'s main thread (/proc), all its threads (process.cpuUsage: verify workers, RocksDB, fsync) plus the client process, per accepted event. "ratio ceiling" is the highest ingest/verify-only ratio that CPU cost allows when the main thread has a core to itself (verify-only CPU / main-thread CPU), or when the node and the client share both cores fully (2 x verify-only CPU / all CPU). CPU per event is much less sensitive to other load on the machine than events/s.' + costs
 }
 
 function queryTable (results) {
@@ -185,8 +206,8 @@ async function main () {
   const build = ensureBuilt(log)
   const sizes = o.sizes ?? (o.quick ? [10_000] : [100_000, 1_000_000])
   const cfg = o.quick
-    ? { n: o.n ?? 5_000, iterations: 30, wsIterations: 10, rounds: 5, starts: 1 }
-    : { n: o.n ?? 40_000, iterations: 200, wsIterations: 50, rounds: 20, starts: 3 }
+    ? { n: o.n ?? 5_000, repeat: 1, iterations: 30, wsIterations: 10, rounds: 5, starts: 1 }
+    : { n: o.n ?? 40_000, repeat: 3, iterations: 200, wsIterations: 50, rounds: 20, starts: 3 }
   const res = {}
   const timings = {}
   let verifyRender = null
@@ -201,7 +222,7 @@ async function main () {
     }
     else log('scripts/bench/verify.js not found: skipping the verify bench')
   }
-  if (o.only.includes('ingest')) await time('ingest', async () => (await import('./ingest.js')).run({ n: cfg.n, window: o.window, log }))
+  if (o.only.includes('ingest')) await time('ingest', async () => (await import('./ingest.js')).run({ n: cfg.n, window: o.window, repeat: o.repeat ?? cfg.repeat, log }))
   if (o.only.includes('query')) await time('query', async () => (await import('./query.js')).run({ sizes, iterations: cfg.iterations, wsIterations: cfg.wsIterations, reindex: o.reindex, log }))
   if (o.only.includes('catchup')) await time('catchup', async () => (await import('./catchup.js')).run({ n: o.quick ? 10_000 : 100_000, log }))
   if (o.only.includes('startup')) await time('startup', async () => (await import('./startup.js')).run({ sizes, rounds: cfg.rounds, starts: cfg.starts, reindex: o.reindex && !o.only.includes('query'), log }))
@@ -219,10 +240,10 @@ async function main () {
   if (res.catchup) parts.push('', catchupTable(res.catchup))
   const md = parts.join('\n') + '\n'
   console.log(md)
-  await mkdir(RESULTS, { recursive: true })
-  await writeFile(join(RESULTS, 'latest.md'), md)
-  await writeFile(join(RESULTS, 'latest.json'), JSON.stringify({ env, options: o, totalS, timings, results: res }, (k, v) => k === 'authors' || k === 'sampleIds' ? undefined : v, 2))
-  log(`wrote ${join(RESULTS, 'latest.md')} and latest.json`)
+  await mkdir(o.out, { recursive: true })
+  await writeFile(join(o.out, 'latest.md'), md)
+  await writeFile(join(o.out, 'latest.json'), JSON.stringify({ env, options: o, totalS, timings, results: res }, (k, v) => k === 'authors' || k === 'sampleIds' ? undefined : v, 2))
+  log(`wrote ${join(o.out, 'latest.md')} and latest.json`)
 }
 
 main().catch(err => { console.error(err); process.exit(1) })

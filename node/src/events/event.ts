@@ -1,13 +1,41 @@
-import { createHash } from 'node:crypto'
+import * as crypto from 'node:crypto'
 import type { NostrEvent } from './types.js'
+
+// crypto.hash (Node >= 20.12) is a one-shot digest without a Hash object per call
+const oneShot = typeof crypto.hash === 'function'
+
+/** sha256 of a UTF-8 string, lowercase hex. */
+export const sha256Hex: (s: string) => string = oneShot
+  ? s => crypto.hash('sha256', s, 'hex')
+  : s => crypto.createHash('sha256').update(s).digest('hex')
+
+/** sha256 of a UTF-8 string. */
+export const sha256: (s: string) => Buffer = oneShot
+  ? s => crypto.hash('sha256', s, 'buffer')
+  : s => crypto.createHash('sha256').update(s).digest()
 
 const HEX64 = /^[0-9a-f]{64}$/
 const HEX128 = /^[0-9a-f]{128}$/
 
+/**
+ * For a shape-checked event: the JSON that is stored (NIP-01 fields only, in this order; the
+ * same text as JSON.stringify(pickEvent(e))) and the canonical serialization its id hashes,
+ * sharing one serialization of tags and content. id, pubkey and sig are hex and created_at
+ * and kind safe integers (shapeError), so they need no escaping.
+ */
+export function serializeEvent (e: NostrEvent): { json: string, canonical: string } {
+  const tags = JSON.stringify(e.tags)
+  const content = JSON.stringify(e.content)
+  return {
+    json: `{"id":"${e.id}","pubkey":"${e.pubkey}","created_at":${e.created_at},"kind":${e.kind},"tags":${tags},"content":${content},"sig":"${e.sig}"}`,
+    canonical: `[0,"${e.pubkey}",${e.created_at},${e.kind},${tags},${content}]`
+  }
+}
+
 /** sha256 of the NIP-01 canonical serialization, lowercase hex. */
 export function computeId (e: Omit<NostrEvent, 'id' | 'sig'>): string {
   const canonical = JSON.stringify([0, e.pubkey, e.created_at, e.kind, e.tags, e.content])
-  return createHash('sha256').update(canonical).digest('hex')
+  return sha256Hex(canonical)
 }
 
 /**

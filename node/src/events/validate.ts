@@ -1,6 +1,6 @@
 import type { Limits } from '../config/types.js'
 import type { NostrEvent } from './types.js'
-import { computeId, pickEvent, shapeError } from './event.js'
+import { pickEvent, serializeEvent, sha256Hex, shapeError } from './event.js'
 
 export type Validation = { ok: true, event: NostrEvent, json: string } | { ok: false, message: string }
 
@@ -15,8 +15,8 @@ export function validateEvent (v: unknown, limits: Limits, nowSeconds: number): 
   if (event.tags.length > limits.maxTags) return { ok: false, message: `invalid: too many tags (max ${limits.maxTags})` }
   if (event.content.length > limits.maxContentLength) return { ok: false, message: `invalid: content too long (max ${limits.maxContentLength} characters)` }
   if (event.created_at > nowSeconds + limits.maxFutureSeconds) return { ok: false, message: `invalid: created_at is more than ${limits.maxFutureSeconds} seconds in the future` }
-  const json = JSON.stringify(event)
+  const { json, canonical } = serializeEvent(event)
   if (Buffer.byteLength(json) > limits.maxEventBytes) return { ok: false, message: `invalid: event too large (max ${limits.maxEventBytes} bytes)` }
-  if (computeId(event) !== event.id) return { ok: false, message: 'invalid: event id does not match the sha256 of its serialization' }
+  if (sha256Hex(canonical) !== event.id) return { ok: false, message: 'invalid: event id does not match the sha256 of its serialization' }
   return { ok: true, event, json }
 }

@@ -56,14 +56,19 @@ export class VerifyPool {
   /** Backend of the calling thread's verifier (workers load the same addon). */
   get backend (): 'native' | 'js' { return this.#inline.backend }
 
-  async verifyMany (items: ReadonlyArray<Item>): Promise<boolean[]> {
+  /**
+   * Verifies on the workers, split evenly over them. `{ spread: false }` sends the batch to
+   * the least busy worker as one piece (up to maxChunk): callers that split work themselves
+   * (to get each part's results as soon as it is done) use it.
+   */
+  async verifyMany (items: ReadonlyArray<Item>, opts: { spread?: boolean } = {}): Promise<boolean[]> {
     if (this.#closing !== null) throw new Error('VerifyPool is closed')
     const n = items.length
     if (n === 0) return []
-    if (n < this.#inlineBelow) return this.#inline.verifyMany(items)
+    if (n < this.#inlineBelow && opts.spread !== false) return this.#inline.verifyMany(items)
 
     this.#ensureWorkers()
-    const per = Math.min(this.#maxChunk, Math.ceil(n / this.threads))
+    const per = Math.min(this.#maxChunk, opts.spread === false ? n : Math.ceil(n / this.threads))
     const parts: Array<Promise<{ start: number, ok: Uint8Array, res: Uint8Array }>> = []
     for (let start = 0; start < n; start += per) {
       const end = Math.min(n, start + per)

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream'
 import { WebSocket, type RawData } from 'ws'
 import type { Logger } from 'pino'
 import type { Filter, NostrEvent } from '../events/types.js'
@@ -39,6 +40,7 @@ export class Connection {
   private readonly bucket: TokenBucket
   private readonly log: Logger
   private closed = false
+  private corked = false
 
   constructor (readonly ws: WebSocket, readonly ip: string, private readonly ctx: ConnectionContext) {
     this.log = ctx.log.child({ ip })
@@ -87,13 +89,32 @@ export class Connection {
   }
 
   private send (text: string): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(text)
+    if (this.ws.readyState !== WebSocket.OPEN) return
+    this.cork()
+    this.ws.send(text)
+  }
+
+  /**
+   * Holds this tick's outgoing frames (e.g. the OKs of one group commit) in the socket and
+   * writes them with one writev once the tick's callbacks are done, instead of a syscall each.
+   */
+  private cork (): void {
+    if (this.corked) return
+    const socket = (this.ws as unknown as { _socket?: Duplex })._socket
+    if (socket === undefined || socket.writableCorked > 0) return
+    this.corked = true
+    socket.cork()
+    process.nextTick(() => {
+      this.corked = false
+      socket.uncork()
+    })
   }
 
   /** Sends and, when the socket is backed up, waits until it has flushed. */
   private async sendPaced (text: string): Promise<void> {
     if (this.ws.readyState !== WebSocket.OPEN) return
     // half the close bound, so a large history never trips the slow-client close of deliver()
+    this.cork()
     if (this.ws.bufferedAmount <= this.ctx.maxBufferedBytes / 2) {
       this.ws.send(text)
       return

@@ -1,9 +1,20 @@
 import RocksDB from 'rocksdb-native'
 
+/** Writes of one batch flush, kept for a while so a view read earlier can be brought up to date. */
+interface FlushRecord { seq: number, writes: Map<string, Pending> }
+
+interface Pending { key: Buffer, value: Buffer | null }
+
+/** How many recent flushes are remembered for IndexBatch.refresh(). */
+const RECENT_FLUSHES = 16
+
 /** The query index: an ordered KV store in its own RocksDB directory, beside the Corestore. */
 export class IndexDb {
   readonly rocks: RocksDB
   readonly db: RocksDB
+  private flushSeq = 0
+  private readonly inFlight = new Set<number>()
+  private readonly recent: FlushRecord[] = []
 
   constructor (dir: string, opts: { writeBufferMiB: number }) {
     const cf = new RocksDB.ColumnFamily('index', {
@@ -38,52 +49,136 @@ export class IndexDb {
   }
 
   /** A write batch whose reads see its own pending writes (needed when one batch holds an event and its deletion). */
-  batch (): IndexBatch { return new IndexBatch(this) }
+  batch (): IndexBatch { return new IndexBatch(this, this.settledSeq()) }
+
+  /** Every flush numbered <= this has finished: a read issued now sees all of them. */
+  private settledSeq (): number {
+    let s = this.flushSeq
+    for (const q of this.inFlight) s = Math.min(s, q - 1)
+    return s
+  }
+
+  /** @internal IndexBatch.flush() */
+  beginFlush (writes: Map<string, Pending>): number {
+    const seq = ++this.flushSeq
+    this.inFlight.add(seq)
+    this.recent.push({ seq, writes })
+    if (this.recent.length > RECENT_FLUSHES) this.recent.shift()
+    return seq
+  }
+
+  /** @internal */
+  endFlush (seq: number): void { this.inFlight.delete(seq) }
+
+  /** @internal A flush that failed wrote nothing. */
+  forgetFlush (seq: number): void {
+    const i = this.recent.findIndex(r => r.seq === seq)
+    if (i >= 0) this.recent.splice(i, 1)
+  }
+
+  /** @internal The writes of flushes after `seq`, oldest first; null when some are forgotten. */
+  writesAfter (seq: number): Array<Map<string, Pending>> | null {
+    if (seq >= this.flushSeq) return []
+    const first = this.recent[0]
+    if (first === undefined || first.seq > seq + 1) return null
+    return this.recent.filter(r => r.seq > seq).map(r => r.writes)
+  }
 }
 
 export class IndexBatch {
   private readonly idx: IndexDb
-  private readonly pending = new Map<string, Buffer | null>()
+  private pending = new Map<string, Pending>()
+  /** Writes of keys that are never read back (secondary index keys), applied in order after `pending`. */
+  private blind: Pending[] = []
   // values read ahead in one read batch: one RocksDB get costs ~5x a batched one
   private readonly cache = new Map<string, Buffer | null>()
+  /** Flushes up to this one are visible to this batch's reads. */
+  private seen: number
 
-  constructor (idx: IndexDb) { this.idx = idx }
+  constructor (idx: IndexDb, seen: number) {
+    this.idx = idx
+    this.seen = seen
+  }
 
-  get size (): number { return this.pending.size }
+  get size (): number { return this.pending.size + this.blind.length }
+
+  /**
+   * Brings values read ahead up to date with the flushes made since this batch was created
+   * (a batch prefetched before the previous block was indexed can then index the next one
+   * without reading again). Pending writes are kept.
+   */
+  refresh (): void {
+    const later = this.idx.writesAfter(this.seen)
+    if (later === null) {
+      this.cache.clear()
+    } else {
+      for (const writes of later) {
+        for (const [k, w] of writes) if (this.cache.has(k)) this.cache.set(k, w.value)
+      }
+    }
+    this.seen = Number.MAX_SAFE_INTEGER // refreshed under the caller's write lock: nothing else writes until it flushes
+  }
 
   /** Reads these keys in one RocksDB read batch so later get()s are served from memory. */
   async prefetch (keys: Buffer[]): Promise<void> {
-    const todo = keys.filter(k => { const s = k.toString('latin1'); return !this.pending.has(s) && !this.cache.has(s) })
+    const todo: Buffer[] = []
+    const names: string[] = []
+    for (const k of keys) {
+      const s = k.toString('latin1')
+      if (this.pending.has(s) || this.cache.has(s)) continue
+      todo.push(k)
+      names.push(s)
+    }
     if (todo.length === 0) return
     const values = await this.idx.getMany(todo)
-    todo.forEach((k, i) => { this.cache.set(k.toString('latin1'), values[i] ?? null) })
+    names.forEach((s, i) => { if (!this.cache.has(s)) this.cache.set(s, values[i] ?? null) })
   }
 
   async get (key: Buffer): Promise<Buffer | null> {
     const k = key.toString('latin1')
-    if (this.pending.has(k)) return this.pending.get(k) ?? null
-    if (this.cache.has(k)) return this.cache.get(k) ?? null
+    const p = this.pending.get(k)
+    if (p !== undefined) return p.value
+    const c = this.cache.get(k)
+    if (c !== undefined) return c
     return await this.idx.get(key)
   }
 
-  put (key: Buffer, value: Buffer): void { this.pending.set(key.toString('latin1'), value) }
+  put (key: Buffer, value: Buffer): void { this.pending.set(key.toString('latin1'), { key, value }) }
 
-  del (key: Buffer): void { this.pending.set(key.toString('latin1'), null) }
+  del (key: Buffer): void { this.pending.set(key.toString('latin1'), { key, value: null }) }
+
+  /**
+   * A write that get() will not see: for keys nobody reads back through a batch (the
+   * time-ordered secondary keys), so they skip the read-your-writes map. Applied in call order.
+   */
+  putBlind (key: Buffer, value: Buffer): void { this.blind.push({ key, value }) }
+
+  delBlind (key: Buffer): void { this.blind.push({ key, value: null }) }
 
   async flush (): Promise<void> {
-    if (this.pending.size === 0) return
-    const w = this.idx.db.write({ capacity: this.pending.size })
+    if (this.size === 0) return
+    const writes = this.pending
+    const w = this.idx.db.write({ capacity: this.size })
+    const seq = this.idx.beginFlush(writes)
     try {
-      for (const [k, v] of this.pending) {
-        const key = Buffer.from(k, 'latin1')
-        if (v === null) w.tryDelete(key)
-        else w.tryPut(key, v)
+      for (const { key, value } of writes.values()) {
+        if (value === null) w.tryDelete(key)
+        else w.tryPut(key, value)
+      }
+      for (const { key, value } of this.blind) {
+        if (value === null) w.tryDelete(key)
+        else w.tryPut(key, value)
       }
       await w.flush()
+    } catch (err) {
+      this.idx.forgetFlush(seq) // nothing was written (a batch is atomic)
+      throw err
     } finally {
+      this.idx.endFlush(seq)
       w.destroy() // an undestroyed batch makes close() hang
     }
-    this.pending.clear()
+    this.pending = new Map()
+    this.blind = []
     this.cache.clear()
   }
 }

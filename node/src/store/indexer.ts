@@ -11,12 +11,11 @@ export type IndexOutcome = 'stored' | 'duplicate' | 'deleted' | 'replaced' | 'ex
 const EMPTY = Buffer.alloc(0)
 
 export function encodeStored (loc: Location, json: string): Buffer {
-  const body = Buffer.from(json)
-  const b = Buffer.allocUnsafe(10 + body.length)
+  const b = Buffer.allocUnsafe(10 + Buffer.byteLength(json))
   b.writeUInt32BE(loc.log, 0)
   b.writeUInt32BE(loc.block, 4)
   b.writeUInt16BE(loc.offset, 8)
-  body.copy(b, 10)
+  b.write(json, 10)
   return b
 }
 
@@ -27,10 +26,25 @@ export function decodeStored (b: Buffer): { loc: Location, event: NostrEvent } {
   }
 }
 
+/** The binary id and pubkey and the two point-lookup keys of an event, built once per event object. */
+interface EventKeys { id: Buffer, pk: Buffer, event: Buffer, deletedId: Buffer }
+
+const keyCache = new WeakMap<NostrEvent, EventKeys>()
+
+function keysOf (e: NostrEvent): EventKeys {
+  let k = keyCache.get(e)
+  if (k === undefined) {
+    const id = K.hex(e.id)
+    const pk = K.hex(e.pubkey)
+    k = { id, pk, event: K.eventKey(id), deletedId: K.deletedIdKey(id, pk) }
+    keyCache.set(e, k)
+  }
+  return k
+}
+
 /** Every secondary key an indexed event owns; recomputed from the event to remove it. */
 function secondaryKeys (e: NostrEvent): Buffer[] {
-  const id = K.hex(e.id)
-  const pk = K.hex(e.pubkey)
+  const { id, pk } = keysOf(e)
   const keys = [
     K.createdKey(e.created_at, id),
     K.authorKey(pk, e.created_at, id),
@@ -61,7 +75,7 @@ async function readHead (b: IndexBatch, addr: string): Promise<{ id: string, cre
 
 function headValue (e: NostrEvent): Buffer {
   const v = Buffer.allocUnsafe(36)
-  K.hex(e.id).copy(v, 0)
+  keysOf(e).id.copy(v, 0)
   v.writeUInt32BE(Math.min(e.created_at, K.MAX_TS), 32)
   return v
 }
@@ -78,8 +92,8 @@ export class Indexer {
   async prefetch (b: IndexBatch, events: readonly NostrEvent[]): Promise<void> {
     const keys: Buffer[] = []
     for (const e of events) {
-      const id = K.hex(e.id)
-      keys.push(K.eventKey(id), K.deletedIdKey(id, K.hex(e.pubkey)))
+      const k = keysOf(e)
+      keys.push(k.event, k.deletedId)
       const addr = replaceKey(e)
       if (addr !== null) keys.push(K.deletedAddrKey(addr), K.headKey(addr))
       if (e.kind === 5) {
@@ -91,11 +105,11 @@ export class Indexer {
 
   /** What indexing `e` would do, without writing (used to answer a client before appending). */
   async precheck (b: IndexBatch, e: NostrEvent, now: number): Promise<IndexOutcome> {
-    const id = K.hex(e.id)
-    if (await b.get(K.eventKey(id)) !== null) return 'duplicate'
+    const k = keysOf(e)
+    if (await b.get(k.event) !== null) return 'duplicate'
     const exp = expiration(e)
     if (exp !== null && exp <= now) return 'expired'
-    if (await b.get(K.deletedIdKey(id, K.hex(e.pubkey))) !== null) return 'deleted'
+    if (await b.get(k.deletedId) !== null) return 'deleted'
     const addr = replaceKey(e)
     if (addr !== null) {
       const del = await b.get(K.deletedAddrKey(addr))
@@ -115,8 +129,8 @@ export class Indexer {
       if (head !== null) await this.remove(b, head.id)
       b.put(K.headKey(addr), headValue(e))
     }
-    b.put(K.eventKey(K.hex(e.id)), encodeStored(loc, json))
-    for (const k of secondaryKeys(e)) b.put(k, EMPTY)
+    b.put(keysOf(e).event, encodeStored(loc, json))
+    for (const k of secondaryKeys(e)) b.putBlind(k, EMPTY)
     this.count++
     if (e.kind === 5) await this.applyDeletion(b, e)
     return 'stored'
@@ -159,7 +173,7 @@ export class Indexer {
     if (stored === null) return false
     const e = decodeStored(stored).event
     b.del(ek)
-    for (const k of secondaryKeys(e)) b.del(k)
+    for (const k of secondaryKeys(e)) b.delBlind(k)
     const addr = replaceKey(e)
     if (addr !== null) {
       const head = await readHead(b, addr)

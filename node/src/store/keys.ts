@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { sha256 } from '../events/event.js'
 
 // One byte prefix per key family; all families live in one column family so that index
 // entries and log checkpoints are written in one atomic batch.
@@ -21,7 +21,7 @@ export const P = {
 const MAX_TS = 0xffffffff
 
 export const hex = (s: string): Buffer => Buffer.from(s, 'hex')
-export const h16 = (s: string): Buffer => createHash('sha256').update(s).digest().subarray(0, 16)
+export const h16 = (s: string): Buffer => sha256(s).subarray(0, 16)
 
 function key (prefix: number, ...parts: Array<Buffer | number | [number, 2]>): Buffer {
   let len = 1

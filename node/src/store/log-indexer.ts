@@ -26,6 +26,8 @@ export class LogIndexer {
   private readonly log: Logger
   private readonly now: () => number
   private nextNum = -1
+  /** Last checkpoint this indexer wrote per log (hex key): saves a read per block. */
+  private readonly checkpoints = new Map<string, { next: number, num: number }>()
   /** Events skipped because they failed verification, per log (hex key). */
   readonly invalid = new Map<string, number>()
 
@@ -45,6 +47,8 @@ export class LogIndexer {
   }
 
   private async checkpoint (b: IndexBatch, core: Hypercore): Promise<{ next: number, num: number }> {
+    const known = this.checkpoints.get(core.key.toString('hex'))
+    if (known !== undefined) return { ...known }
     const v = await b.get(K.checkpointKey(core.key))
     if (v !== null) return { next: v.readUInt32BE(0), num: v.readUInt32BE(4) }
     if (this.nextNum < 0) {
@@ -70,9 +74,27 @@ export class LogIndexer {
     return v === null ? 0 : v.readUInt32BE(0)
   }
 
-  /** Indexes a block this node just appended (its events were already verified). */
-  async indexBlock (core: Hypercore, seq: number, items: Array<{ event: NostrEvent, json: string }>): Promise<IndexOutcome[]> {
-    const b = this.idx.batch()
+  /** Flushes a batch holding a checkpoint, and remembers the checkpoint once it is written. */
+  private async flushCheckpoint (b: IndexBatch, core: Hypercore, next: number, num: number): Promise<void> {
+    const hex = core.key.toString('hex')
+    this.checkpoints.delete(hex)
+    await b.flush()
+    this.checkpoints.set(hex, { next, num })
+  }
+
+  /**
+   * Indexes a block this node just appended (its events were already verified). `view` is a
+   * batch that already read this block's keys (the store's precheck); it is brought up to date
+   * and used as the write batch, so the keys are not read twice.
+   */
+  async indexBlock (core: Hypercore, seq: number, items: Array<{ event: NostrEvent, json: string }>, view?: IndexBatch): Promise<IndexOutcome[]> {
+    let b: IndexBatch
+    if (view !== undefined && view.size === 0) {
+      view.refresh()
+      b = view
+    } else {
+      b = this.idx.batch()
+    }
     const cp = await this.checkpoint(b, core)
     if (cp.next !== seq) {
       // a previous block is missing from the index: take the whole tail from the log
@@ -89,7 +111,7 @@ export class LogIndexer {
         out.push(await this.indexer.index(b, it.event, it.json, { log: cp.num, block: seq, offset: i }, now))
       }
       this.setCheckpoint(b, core, seq + 1, cp.num)
-      await b.flush()
+      await this.flushCheckpoint(b, core, seq + 1, cp.num)
       return out
     } catch (err) {
       this.indexer.count = countBefore
@@ -133,7 +155,7 @@ export class LogIndexer {
           }
         }
         this.setCheckpoint(b, core, seq, cp.num)
-        await b.flush()
+        await this.flushCheckpoint(b, core, seq, cp.num)
         if (opts.onStored !== undefined) for (const e of fresh) opts.onStored(e)
         b = this.idx.batch()
       }

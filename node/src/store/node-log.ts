@@ -21,6 +21,8 @@ export class NodeLog {
   private file: NodeFile = { version: 1, logEpoch: 0, rotations: [] }
   private readonly cores: Hypercore[] = []
   private wal: { path: string, fh: fs.FileHandle } | null = null
+  private syncChain: Promise<void> = Promise.resolve()
+  private queuedSync: Promise<void> | null = null
 
   constructor (opts: { corestore: Corestore, rocks: RocksDB, dataDir: string, log: Logger }) {
     this.corestore = opts.corestore
@@ -55,6 +57,17 @@ export class NodeLog {
 
   /** Appends one block and returns once it is on disk (WAL fsynced). */
   async append (block: Buffer): Promise<{ core: Hypercore, seq: number }> {
+    const res = await this.appendUnsynced(block)
+    await this.sync()
+    return res
+  }
+
+  /**
+   * Appends one block without waiting for the disk: the caller must `await sync()` (started
+   * after this resolves) before telling anyone the block is stored. Lets the store append the
+   * next group while this one's fsync runs.
+   */
+  async appendUnsynced (block: Buffer): Promise<{ core: Hypercore, seq: number }> {
     let core = this.current
     if (!core.writable || isFrozen(core)) {
       await this.rotate('log is frozen by a fork')
@@ -69,12 +82,25 @@ export class NodeLog {
       core = this.current
       res = await core.append(block)
     }
-    await this.sync()
     return { core, seq: res.length - 1 }
   }
 
-  /** fsync the RocksDB WAL that holds the appended blocks. */
-  async sync (): Promise<void> {
+  /**
+   * fsyncs the RocksDB WAL: resolves once every block appended before the call is on disk.
+   * Syncs run one at a time; callers arriving while one is queued share it (group fsync).
+   */
+  sync (): Promise<void> {
+    if (this.queuedSync !== null) return this.queuedSync
+    const run = this.syncChain.then(async () => {
+      this.queuedSync = null // writes from here on need the next sync
+      await this.syncWal()
+    })
+    this.queuedSync = run
+    this.syncChain = run.catch(() => {})
+    return run
+  }
+
+  private async syncWal (): Promise<void> {
     const current = await this.rocks.currentWalFile()
     const file = path.join(this.rocks.path, current.path)
     if (this.wal === null || this.wal.path !== file) {
@@ -109,6 +135,7 @@ export class NodeLog {
   }
 
   async close (): Promise<void> {
+    await this.syncChain
     if (this.wal !== null) {
       await this.wal.fh.datasync().catch(() => {})
       await this.wal.fh.close().catch(() => {})

@@ -12,7 +12,7 @@ import { filterError, normalizeFilter } from '../events/filter.js'
 import { loadVerifier, type SignatureVerifier } from '../events/verify.js'
 import { VerifyPool } from '../events/verify-pool.js'
 import type { EventStore, IngestResult } from './types.js'
-import { IndexDb } from './index-db.js'
+import { IndexDb, type IndexBatch } from './index-db.js'
 import { Indexer, type IndexOutcome } from './indexer.js'
 import { NodeLog } from './node-log.js'
 import { encodeBlock } from './block-codec.js'
@@ -42,9 +42,17 @@ const RESULTS: Record<IndexOutcome, IngestResult> = {
   expired: { ok: false, message: 'invalid: event has expired (NIP-40)', accepted: false }
 }
 
+const ERROR_RESULT: IngestResult = { ok: false, message: 'error: could not store the event, try again', accepted: false }
+
 const EXPIRY_SWEEP_MS = 60_000
 /** Blocks of a replicated log indexed per hold of the write lock. */
 const REPLICATED_BLOCKS_PER_TURN = 4
+
+/** Smallest piece of a verify batch worth a hand-off to a worker of its own. */
+const MIN_VERIFY_PIECE = 16
+
+/** Blocks appended but not yet fsynced + indexed + answered, before appending waits. */
+const MAX_UNSETTLED_BLOCKS = 4
 
 /**
  * The node's event store: the node log (hypercore, durable group commit) plus the derived
@@ -67,8 +75,10 @@ export class Store implements EventStore {
   private readonly pendingIds = new Set<string>()
   private scheduled = false
   private committing: Promise<void> | null = null
-  private indexing: Promise<void> = Promise.resolve()
+  private readonly unsettled: Array<Promise<void>> = []
   private verifyQueue: Array<{ e: NostrEvent, resolve: (ok: boolean) => void }> = []
+  /** Pieces of a batch on the worker pool (at most one per worker). */
+  private verifyPieces = 0
   private writeLock: Promise<unknown> = Promise.resolve()
   private sweepTimer: NodeJS.Timeout | null = null
   private closing: Promise<void> | null = null
@@ -149,7 +159,13 @@ export class Store implements EventStore {
     })
   }
 
-  /** Signatures checked in per-tick batches: one native call, or the worker pool when large. */
+  /**
+   * Signatures are checked in batches of what arrived in one tick: inline (one native call)
+   * when the batch is small and the store idle, else on the worker pool, one piece per free
+   * worker, each piece's events moving on to the commit as soon as that piece is checked.
+   * While every worker is busy the next batch gathers, so under load the main thread parses
+   * and indexes while the other cores verify.
+   */
   private async verify (e: NostrEvent): Promise<boolean> {
     return await new Promise<boolean>(resolve => {
       this.verifyQueue.push({ e, resolve })
@@ -158,15 +174,38 @@ export class Store implements EventStore {
   }
 
   private flushVerify (): void {
+    const free = this.pool.threads - this.verifyPieces
+    if (free <= 0 || this.verifyQueue.length === 0) return
     const items = this.verifyQueue
     this.verifyQueue = []
-    const events = items.map(i => i.e)
-    const done = (ok: boolean[]): void => { items.forEach((it, i) => { it.resolve(ok[i] === true) }) }
-    if (items.length < this.opts.store.verifyWorkerThreshold) return done(this.verifier.verifyMany(events))
-    this.pool.verifyMany(events).then(done, err => {
+    // a small batch is checked inline (lowest latency) only while the store is otherwise
+    // idle; under load the main thread has parsing, appending and indexing to do
+    const busy = this.verifyPieces > 0 || this.committing !== null || this.unsettled.length > 0
+    if (!busy && items.length < this.opts.store.verifyWorkerThreshold) {
+      const ok = this.verifier.verifyMany(items.map(i => i.e))
+      items.forEach((it, i) => { it.resolve(ok[i] === true) })
+      return
+    }
+    const pieces = Math.min(free, Math.ceil(items.length / MIN_VERIFY_PIECE))
+    const per = Math.ceil(items.length / pieces)
+    for (let start = 0; start < items.length; start += per) {
+      const piece = items.slice(start, start + per)
+      this.verifyPieces++
+      void this.verifyOnPool(piece.map(i => i.e)).then(ok => {
+        this.verifyPieces--
+        piece.forEach((it, i) => { it.resolve(ok[i] === true) })
+        this.flushVerify() // what gathered meanwhile
+      })
+    }
+  }
+
+  private async verifyOnPool (events: NostrEvent[]): Promise<boolean[]> {
+    try {
+      return await this.pool.verifyMany(events, { spread: false })
+    } catch (err) {
       this.log.warn({ err }, 'verify pool failed; verifying inline')
-      done(this.verifier.verifyMany(events))
-    })
+      try { return this.verifier.verifyMany(events) } catch { return events.map(() => false) }
+    }
   }
 
   private schedule (): void {
@@ -184,8 +223,10 @@ export class Store implements EventStore {
   }
 
   /**
-   * Group commit: everything queued while the previous block was being written goes in the
-   * next block. Appending block N+1 overlaps indexing block N; at most two are in flight.
+   * Group commit: everything queued while the previous block was being appended goes in the
+   * next block. A block's fsync, indexing and OKs run behind the appends (in block order), so
+   * block N+1 is checked and appended while block N is made durable and indexed; at most
+   * MAX_UNSETTLED_BLOCKS are in that state.
    */
   private async drain (): Promise<void> {
     while (this.queue.length > 0) {
@@ -198,9 +239,8 @@ export class Store implements EventStore {
         batch.push(next)
         this.queue.shift()
       }
-      const previous = this.indexing
       await this.commit(batch)
-      await previous
+      while (this.unsettled.length >= MAX_UNSETTLED_BLOCKS) await this.unsettled[0]
     }
   }
 
@@ -209,13 +249,15 @@ export class Store implements EventStore {
     p.resolve(r)
   }
 
+  /** Checks and appends one block, then queues its fsync -> index -> OK step (not awaited). */
   private async commit (all: Pending[]): Promise<void> {
     let batch: Pending[]
     let appended: { core: Hypercore, seq: number }
+    let view: IndexBatch
     try {
       // answer duplicates, deleted, replaced and expired events without appending them
       const now = this.now()
-      const view = this.idx.batch()
+      view = this.idx.batch()
       await this.indexer.prefetch(view, all.map(p => p.event))
       batch = []
       for (const p of all) {
@@ -224,18 +266,30 @@ export class Store implements EventStore {
         else this.settle(p, RESULTS[pre])
       }
       if (batch.length === 0) return
-      appended = await this.nodeLog.append(encodeBlock(batch.map(p => p.json)))
+      appended = await this.nodeLog.appendUnsynced(encodeBlock(batch.map(p => p.json)))
     } catch (err) {
       this.log.error({ err, events: all.length }, 'append to the node log failed')
-      for (const p of all) if (this.pendingIds.has(p.event.id)) this.settle(p, { ok: false, message: 'error: could not store the event, try again', accepted: false })
+      for (const p of all) if (this.pendingIds.has(p.event.id)) this.settle(p, ERROR_RESULT)
       return
     }
-    // durable from here on: every OK below is true to its word
-    const items = batch.map(p => ({ event: p.event, json: p.json }))
-    this.indexing = this.withWriteLock(async () => {
+    // the fsync starts now and covers this block; the next block is appended meanwhile
+    const synced = this.nodeLog.sync()
+    synced.catch(() => {}) // handled below, in block order
+    const step = this.withWriteLock(async () => {
+      try {
+        await synced
+      } catch (err) {
+        // not durable: no OK true. The block is in the log; the next block's indexing finds
+        // the index behind and catches up from the log (a retry then reads "duplicate:").
+        this.log.error({ err, events: batch.length }, 'fsync of the node log failed')
+        for (const p of batch) this.settle(p, ERROR_RESULT)
+        return
+      }
+      // durable from here on: every OK below is true to its word
+      const items = batch.map(p => ({ event: p.event, json: p.json }))
       let outcomes: IndexOutcome[]
       try {
-        outcomes = await this.logIndexer.indexBlock(appended.core, appended.seq, items)
+        outcomes = await this.logIndexer.indexBlock(appended.core, appended.seq, items, view)
       } catch (err) {
         this.log.error({ err }, 'indexing a committed block failed; catching up from the log')
         await this.logIndexer.catchUp(appended.core, { trusted: true }).catch(e => this.log.error({ err: e }, 'catch-up failed'))
@@ -247,6 +301,9 @@ export class Store implements EventStore {
         if (outcome === 'stored') this.emit(p.event)
       })
     })
+    const settled = step.catch(err => { this.log.error({ err }, 'settling a committed block failed') })
+    this.unsettled.push(settled)
+    void settled.then(() => { this.unsettled.splice(this.unsettled.indexOf(settled), 1) })
   }
 
   private emit (e: NostrEvent): void {
@@ -335,11 +392,11 @@ export class Store implements EventStore {
 
   private async doClose (): Promise<void> {
     if (this.sweepTimer !== null) clearInterval(this.sweepTimer)
-    while (this.committing !== null || this.queue.length > 0 || this.scheduled || this.verifyQueue.length > 0) {
+    while (this.committing !== null || this.queue.length > 0 || this.scheduled || this.verifyQueue.length > 0 || this.verifyPieces > 0) {
       if (this.committing !== null) await this.committing
       else await new Promise(resolve => setImmediate(resolve))
     }
-    await this.indexing
+    await Promise.all(this.unsettled)
     await this.writeLock
     await this.pool.close().catch(err => this.log.warn({ err }, 'closing the verify pool failed'))
     await this.nodeLog.close()

@@ -8,7 +8,8 @@ import pino from 'pino'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 export const RESULTS = join(ROOT, 'bench-results')
-export const DIST = join(ROOT, 'dist')
+// OUTPOST_BENCH_DIST: benchmark another build (e.g. a baseline checkout's dist/) with these scripts
+export const DIST = process.env.OUTPOST_BENCH_DIST ?? join(ROOT, 'dist')
 
 export const silentLog = () => pino({ level: 'silent' })
 
