@@ -158,8 +158,10 @@ install_code () {
   CHANGED+=("$PREFIX")
   npm="$(dirname "$NODE_BIN")/npm"
   [[ -x $npm || $DRY_RUN == yes ]] || npm=$(command -v npm)
-  # `npm ci` runs `prepare`: the native verifier and the TypeScript build
-  run env PATH="$(dirname "$NODE_BIN"):$PATH" npm_config_update_notifier=false "$npm" --prefix "$PREFIX" ci --no-audit --no-fund
+  # `npm install` with the committed lock installs the locked versions and runs `prepare`: the
+  # native verifier, the TypeScript build and the web client. (`npm ci` rejects our lock: it
+  # lacks the optional rollup binaries of platforms the registry used to make it did not serve.)
+  run env PATH="$(dirname "$NODE_BIN"):$PATH" npm_config_update_notifier=false "$npm" --prefix "$PREFIX" install --no-audit --no-fund
   run env PATH="$(dirname "$NODE_BIN"):$PATH" npm_config_update_notifier=false "$npm" --prefix "$PREFIX" prune --omit=dev --no-audit --no-fund
 }
 RSYNC_EXCLUDES=(--exclude=/.git --exclude=/node_modules --exclude=/dist --exclude=/native/build
