@@ -15,6 +15,7 @@ export interface MacResolverOptions {
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/
 const CACHE_MS = 2000
 const MISS_REREAD_MS = 200
+const MAX_MISSES = 4096
 
 /** `/proc/net/arp` text -> ip -> mac, complete entries only. */
 export function parseArp (text: string): Map<string, string> {
@@ -47,11 +48,13 @@ interface Cached { at: number, map: Map<string, string> }
 /**
  * Finds the MAC address of a client on the hotspot's link: the ARP table, then the DHCP
  * leases, then (IPv6) `ip neigh`. Tables are cached for 2 s (an address missing from the ARP
- * table re-reads it, at most every 200 ms); every failure is "unknown".
+ * table re-reads it, at most every 200 ms per address); every failure is "unknown".
  */
 export class MacResolver {
   private readonly opts: Required<MacResolverOptions>
   private arp: Cached | null = null
+  /** When each address missing from the table last caused a fresh read. */
+  private readonly misses = new Map<string, number>()
   private leases: Cached & { mtime: number } | null = null
 
   constructor (opts: MacResolverOptions) {
@@ -63,14 +66,24 @@ export class MacResolver {
     if (ip === '' || isLoopback(ip)) return null
     if (isIP(ip) === 4) {
       let m = (await this.arpTable()).get(ip)
-      // a phone new to the table (just joined, new lease): look again, at most every 200 ms
-      if (m === undefined && this.arp !== null && Date.now() - this.arp.at >= MISS_REREAD_MS) m = (await this.arpTable(true)).get(ip)
+      // a phone new to the table (just joined, new lease): look again, at most every 200 ms for
+      // the same address, so a phone's first request after it changed address is never missed
+      if (m === undefined && this.arp !== null && this.mayReread(ip)) m = (await this.arpTable(true)).get(ip)
       if (m !== undefined) return m
     } else if (isIP(ip) === 6 && this.opts.ipNeigh) {
       const m = await ipNeigh(ip)
       if (m !== null) return m
     }
     return (await this.leaseTable()).get(ip) ?? null
+  }
+
+  private mayReread (ip: string): boolean {
+    const now = Date.now()
+    const last = this.misses.get(ip)
+    if (last !== undefined && now - last < MISS_REREAD_MS) return false
+    if (this.misses.size >= MAX_MISSES) this.misses.clear()
+    this.misses.set(ip, now)
+    return true
   }
 
   private async arpTable (fresh = false): Promise<Map<string, string>> {
