@@ -21,8 +21,11 @@ export class NodeLog {
   private file: NodeFile = { version: 1, logEpoch: 0, rotations: [] }
   private readonly cores: Hypercore[] = []
   private wal: { path: string, fh: fs.FileHandle } | null = null
+  /** false on a relay: no log of its own is made or opened, append() refuses. */
+  readonly writer: boolean
 
-  constructor (opts: { corestore: Corestore, rocks: RocksDB, dataDir: string, log: Logger }) {
+  constructor (opts: { corestore: Corestore, rocks: RocksDB, dataDir: string, log: Logger, writer?: boolean }) {
+    this.writer = opts.writer !== false
     this.corestore = opts.corestore
     this.rocks = opts.rocks
     this.dataDir = opts.dataDir
@@ -30,6 +33,7 @@ export class NodeLog {
   }
 
   async open (): Promise<void> {
+    if (!this.writer) return
     this.file = await readNodeFile(this.dataDir)
     for (let epoch = 0; epoch <= this.file.logEpoch; epoch++) {
       const core = this.corestore.get({ name: `node-log-${epoch}` })
@@ -49,12 +53,16 @@ export class NodeLog {
     return c
   }
 
+  /** The log appended to, or null on a node without one (a relay). */
+  get currentOrNull (): Hypercore | null { return this.cores[this.cores.length - 1] ?? null }
+
   get epoch (): number { return this.file.logEpoch }
 
   get rotations (): NodeFile['rotations'] { return this.file.rotations }
 
   /** Appends one block and returns once it is on disk (WAL fsynced). */
   async append (block: Buffer): Promise<{ core: Hypercore, seq: number }> {
+    if (!this.writer) throw Object.assign(new Error('this node has no log of its own (relay)'), { code: 'ERR_READ_ONLY' })
     let core = this.current
     if (!core.writable || isFrozen(core)) {
       await this.rotate('log is frozen by a fork')
@@ -87,6 +95,7 @@ export class NodeLog {
   }
 
   async rotate (reason: string): Promise<void> {
+    if (!this.writer) return
     const from = this.file.logEpoch
     const next: NodeFile = {
       ...this.file,
