@@ -18,11 +18,11 @@ export class NodeLog {
   private readonly rocks: RocksDB
   private readonly dataDir: string
   private readonly log: Logger
+  /** false on a relay: no log of its own is made or opened; append() finds no current log. */
+  readonly writer: boolean
   private file: NodeFile = { version: 1, logEpoch: 0, rotations: [] }
   private readonly cores: Hypercore[] = []
   private wal: { path: string, fh: fs.FileHandle } | null = null
-  /** false on a relay: no log of its own is made or opened, append() refuses. */
-  readonly writer: boolean
 
   constructor (opts: { corestore: Corestore, rocks: RocksDB, dataDir: string, log: Logger, writer?: boolean }) {
     this.writer = opts.writer !== false
@@ -49,7 +49,7 @@ export class NodeLog {
 
   get current (): Hypercore {
     const c = this.cores[this.cores.length - 1]
-    if (c === undefined) throw new Error('node log is not open')
+    if (c === undefined) throw Object.assign(new Error(this.writer ? 'node log is not open' : 'this node has no log of its own (relay)'), { code: this.writer ? 'ERR_NOT_OPEN' : 'ERR_READ_ONLY' })
     return c
   }
 
@@ -62,7 +62,6 @@ export class NodeLog {
 
   /** Appends one block and returns once it is on disk (WAL fsynced). */
   async append (block: Buffer): Promise<{ core: Hypercore, seq: number }> {
-    if (!this.writer) throw Object.assign(new Error('this node has no log of its own (relay)'), { code: 'ERR_READ_ONLY' })
     let core = this.current
     if (!core.writable || isFrozen(core)) {
       await this.rotate('log is frozen by a fork')
