@@ -66,3 +66,24 @@ t.test('a relay carries a hotspot\'s log, refuses client events, and cannot inje
   t.notOk(await has(a.store, injected.id), 'the injected event never reached the hotspot')
   await forged.close()
 })
+
+t.test('relays chain: hotspot A -> relay -> relay -> hotspot B; an open community needs no certificate', async t => {
+  for (const open of [false, true]) {
+    const community = createCommunity({ open })
+    const a = await createSyncNode(t, community)
+    // in the open community the relays hold no certificate at all
+    const r1 = await createSyncNode(t, open ? publicPart(community) : community, { relay: true })
+    const r2 = await createSyncNode(t, open ? publicPart(community) : community, { relay: true })
+    const b = await createSyncNode(t, community)
+    r1.sync.addPeerAddress(peer(a.port))
+    r2.sync.addPeerAddress(peer(r1.port))
+    b.sync.addPeerAddress(peer(r2.port))
+    const e = signer().sign({ content: `across two relays (open: ${String(open)})` })
+    await ingestAll(a.store, [e])
+    await until(async () => await has(b.store, e.id), 20_000, `a -> r1 -> r2 -> b (open: ${String(open)})`)
+    t.pass(`${open ? 'open' : 'closed'} community: the event crossed two relays`)
+    for (const r of [r1, r2]) t.equal(r.sync.logs.entries().filter(x => x.node.equals(r.keyPair.publicKey)).length, 0, 'no relay announced a log of its own')
+    t.same(b.sync.logs.entries().map(x => x.node.toString('hex')).sort(), [a.keyPair.publicKey, b.keyPair.publicKey].map(k => k.toString('hex')).sort(), 'B carries the two hotspots\' logs only')
+    await Promise.all([a, r1, r2, b].map(async n => await n.close()))
+  }
+})
