@@ -13,6 +13,7 @@ import { startSync } from './sync/start-sync.js'
 import { startLan } from './sync/start-lan.js'
 import type { SyncManager } from './sync/sync-manager.js'
 import type { LanDiscovery } from './sync/mdns.js'
+import { mirror } from './mirror/mirror.js'
 
 export interface OutpostNode {
   readonly config: Config
@@ -34,7 +35,9 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
   const log = opts.log
   const version = packageVersion()
   const startedAt = Date.now()
-  const store = await Store.open({ dir: config.dataDir, limits: config.limits, store: config.store, log: log.child({ scope: 'store' }) })
+  // a relay has no log of its own: it only carries the community's
+  const relayRole = config.role === 'relay'
+  const store = await Store.open({ dir: config.dataDir, limits: config.limits, store: config.store, log: log.child({ scope: 'store' }), readOnly: relayRole })
   let ready = false
   let relay: RelayServer | null = null
   let server: Server | null = null
@@ -48,7 +51,7 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
       portal = await CaptivePortal.open({ portal: config.portal, name: config.name, dataDir: config.dataDir, listenHost: config.host, log })
     }
     relay = new RelayServer({ store, limits: config.limits, log })
-    const nip11 = buildNip11({ name: config.name, version, limits: config.limits })
+    const nip11 = buildNip11({ name: config.name, version, limits: config.limits, restrictedWrites: relayRole })
     const app = createHttpApp({
       log,
       nip11: () => nip11,
@@ -65,6 +68,7 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
       // the built phone client (npm run build:web)
       staticDir: opts.staticDir ?? path.join(packageRoot(), 'captive-portal', 'dist'),
       portal: portal?.middleware(),
+      ...(relayRole ? { mirror: mirror({ store, name: config.name, maxLimit: config.limits.maxLimit }) } : {}),
       sync: () => sync?.status() ?? {}
     })
     server = createHttpServer(app, relay)

@@ -175,13 +175,13 @@ t.test('RFC 8908 API: application/captive+json per client', async t => {
 })
 
 t.test('the relay role runs without the portal', async t => {
-  const { port, portal } = await startPortalNode(t, ['--role', 'relay'])
+  const { port, portal } = await startPortalNode(t, ['--role', 'relay', '--community', 'ab'.repeat(32)])
   t.equal(portal, null)
   t.equal(JSON.parse((await send(port, { path: '/api/health' })).body).portal, null)
   const r = await send(port, { host: 'connectivitycheck.gstatic.com', path: '/' })
-  t.equal(r.status, 200, 'any host is the app')
+  t.equal(r.status, 200, 'any host gets the mirror')
   t.equal((await send(port, { path: '/api/captive' })).status, 404)
-  const on = await startPortalNode(t, ['--role', 'relay', '--portal', 'on'])
+  const on = await startPortalNode(t, ['--role', 'relay', '--community', 'ab'.repeat(32), '--portal', 'on'])
   t.equal((await send(on.port, { host: 'example.com', path: '/' })).status, 302, '--portal on overrides the role')
   const off = await startPortalNode(t, ['--portal', 'off'])
   t.equal((await send(off.port, { host: 'example.com', path: '/' })).status, 200, '--portal off in the hotspot role')

@@ -18,6 +18,8 @@ export interface HttpAppOptions {
   staticDir: string
   /** Captive portal (node/src/portal): runs before NIP-11, health and the static files. */
   portal?: Middleware
+  /** Relay role: the read-only mirror (node/src/mirror) answers `/` instead of the web client. */
+  mirror?: Middleware
 }
 
 const NOSTR_JSON = 'application/nostr+json'
@@ -37,7 +39,8 @@ export function createHttpApp (opts: HttpAppOptions): Koa {
   app.use(nip11(opts.nip11))
   app.use(health(opts.health))
   if (opts.sync !== undefined) app.use(jsonGet('/api/sync', opts.sync))
-  app.use(staticFiles({ root: opts.staticDir, log }))
+  if (opts.mirror !== undefined) app.use(opts.mirror)
+  else app.use(staticFiles({ root: opts.staticDir, log }))
   app.use(ctx => { ctx.throw(404) })
   return app
 }

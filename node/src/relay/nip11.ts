@@ -41,6 +41,8 @@ export interface Nip11Options {
   version: string
   limits: Limits
   supportedNips?: readonly number[]
+  /** A relay-role node accepts no events from clients. */
+  restrictedWrites?: boolean
 }
 
 export function buildNip11 (opts: Nip11Options): Nip11Doc {
@@ -61,7 +63,7 @@ export function buildNip11 (opts: Nip11Options): Nip11Doc {
       created_at_upper_limit: limits.maxFutureSeconds,
       auth_required: false,
       payment_required: false,
-      restricted_writes: false,
+      restricted_writes: opts.restrictedWrites === true,
       default_limit: limits.defaultLimit
     }
   }

@@ -18,13 +18,16 @@ export class NodeLog {
   private readonly rocks: RocksDB
   private readonly dataDir: string
   private readonly log: Logger
+  /** false on a relay: no log of its own is made or opened; append() finds no current log. */
+  readonly writer: boolean
   private file: NodeFile = { version: 1, logEpoch: 0, rotations: [] }
   private readonly cores: Hypercore[] = []
   private wal: { path: string, fh: fs.FileHandle } | null = null
   private syncChain: Promise<void> = Promise.resolve()
   private queuedSync: Promise<void> | null = null
 
-  constructor (opts: { corestore: Corestore, rocks: RocksDB, dataDir: string, log: Logger }) {
+  constructor (opts: { corestore: Corestore, rocks: RocksDB, dataDir: string, log: Logger, writer?: boolean }) {
+    this.writer = opts.writer !== false
     this.corestore = opts.corestore
     this.rocks = opts.rocks
     this.dataDir = opts.dataDir
@@ -32,6 +35,7 @@ export class NodeLog {
   }
 
   async open (): Promise<void> {
+    if (!this.writer) return
     this.file = await readNodeFile(this.dataDir)
     for (let epoch = 0; epoch <= this.file.logEpoch; epoch++) {
       const core = this.corestore.get({ name: `node-log-${epoch}` })
@@ -47,9 +51,12 @@ export class NodeLog {
 
   get current (): Hypercore {
     const c = this.cores[this.cores.length - 1]
-    if (c === undefined) throw new Error('node log is not open')
+    if (c === undefined) throw Object.assign(new Error(this.writer ? 'node log is not open' : 'this node has no log of its own (relay)'), { code: this.writer ? 'ERR_NOT_OPEN' : 'ERR_READ_ONLY' })
     return c
   }
+
+  /** The log appended to, or null on a node without one (a relay). */
+  get currentOrNull (): Hypercore | null { return this.cores[this.cores.length - 1] ?? null }
 
   get epoch (): number { return this.file.logEpoch }
 
@@ -113,6 +120,7 @@ export class NodeLog {
   }
 
   async rotate (reason: string): Promise<void> {
+    if (!this.writer) return
     const from = this.file.logEpoch
     const next: NodeFile = {
       ...this.file,

@@ -30,6 +30,8 @@ export interface StoreOpenOptions {
   now?: () => number
   /** Delete the index and rebuild it from the logs (`outpost reindex`). */
   rebuildIndex?: boolean
+  /** A relay: no log of its own; ingest() refuses every event (replicated logs still index). */
+  readOnly?: boolean
 }
 
 interface Pending { event: NostrEvent, json: string, resolve: (r: IngestResult) => void }
@@ -92,7 +94,7 @@ export class Store implements EventStore {
     this.lock = parts.lock
     this.verifier = loadVerifier({ log: this.log })
     this.pool = new VerifyPool({ log: this.log })
-    this.nodeLog = new NodeLog({ corestore: parts.corestore, rocks: parts.storage.rocks, dataDir: opts.dir, log: this.log })
+    this.nodeLog = new NodeLog({ corestore: parts.corestore, rocks: parts.storage.rocks, dataDir: opts.dir, log: this.log, writer: opts.readOnly !== true })
     this.logIndexer = new LogIndexer({ idx: this.idx, indexer: this.indexer, pool: this.pool, verifier: this.verifier, limits: opts.limits, log: this.log, now: this.now })
   }
 
@@ -131,7 +133,7 @@ export class Store implements EventStore {
     if (caughtUp > 0) this.log.info({ events: caughtUp, ms: Date.now() - t0 }, 'index caught up with the logs')
     this.sweepTimer = setInterval(() => { this.sweepExpired().catch(err => this.log.error({ err }, 'expiry sweep failed')) }, EXPIRY_SWEEP_MS)
     this.sweepTimer.unref()
-    this.log.info({ events: this.indexer.count, log: this.nodeLog.current.key.toString('hex'), epoch: this.nodeLog.epoch, verifier: this.verifier.backend }, 'store open')
+    this.log.info({ events: this.indexer.count, log: this.nodeLog.currentOrNull?.key.toString('hex') ?? null, epoch: this.nodeLog.epoch, verifier: this.verifier.backend }, 'store open')
   }
 
   count (): number { return this.indexer.count }
@@ -143,6 +145,7 @@ export class Store implements EventStore {
 
   async ingest (v: unknown, _source: EventSource): Promise<IngestResult> {
     if (this.closing !== null) return { ok: false, message: 'error: node is shutting down', accepted: false }
+    if (this.opts.readOnly === true) return { ok: false, message: 'restricted: this node is a read-only relay of its community; post on one of its hotspots', accepted: false }
     const checked = validateEvent(v, this.opts.limits, this.now())
     if (!checked.ok) return { ok: false, message: checked.message, accepted: false }
     const { event, json } = checked
@@ -377,10 +380,10 @@ export class Store implements EventStore {
   }
 
   status (): Record<string, unknown> {
-    const cur = this.nodeLog.current
+    const cur = this.nodeLog.currentOrNull
     return {
       events: this.indexer.count,
-      log: { key: cur.key.toString('hex'), length: cur.length, epoch: this.nodeLog.epoch, rotations: this.nodeLog.rotations },
+      log: cur === null ? null : { key: cur.key.toString('hex'), length: cur.length, epoch: this.nodeLog.epoch, rotations: this.nodeLog.rotations },
       verifier: this.verifier.backend
     }
   }

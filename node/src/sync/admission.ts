@@ -10,6 +10,10 @@ import { writeFileDurable } from '../store/node-file.js'
  *   node key      --signs--> log key    (made by the node itself, for each of its logs)
  * so a node that rotates onto a new log (after a fork) certifies it without the organiser.
  * The node key is the node's Noise key, so the same certificate also admits the connection.
+ *
+ * A relay gets a different certificate (`relay/v1`): it admits the relay's connections but no
+ * log, since verifyEntry() only accepts a node certificate. So a relay, even a tampered one,
+ * can carry the community's logs but never add one of its own (in a closed community).
  */
 
 const HEX32 = /^[0-9a-f]{64}$/
@@ -23,10 +27,28 @@ export function logMessage (community: Buffer, log: Buffer): Buffer {
   return domainHash('log/v1', community, log)
 }
 
+export function relayMessage (community: Buffer, node: Buffer): Buffer {
+  return domainHash('relay/v1', community, node)
+}
+
+export type AdmissionRole = 'node' | 'relay'
+
 /** The organiser's signature admitting `node` (needs the community secret). */
-export function admitNode (community: Community, node: Buffer): Buffer {
+export function admitNode (community: Community, node: Buffer, role: AdmissionRole = 'node'): Buffer {
   if (community.secretKey === null) throw Object.assign(new Error('this community file holds no secret key: only the organiser\'s copy can admit nodes'), { code: 'ERR_NO_SECRET' })
-  return crypto.sign(admissionMessage(community.publicKey, node), community.secretKey)
+  return crypto.sign(role === 'relay' ? relayMessage(community.publicKey, node) : admissionMessage(community.publicKey, node), community.secretKey)
+}
+
+/** A relay certificate: admits the relay's connections, never a log. */
+export function verifyRelay (community: Community, node: Buffer, sig: Buffer | null): boolean {
+  if (community.open) return true
+  if (sig === null || sig.length !== 64 || node.length !== 32) return false
+  return crypto.verify(relayMessage(community.publicKey, node), sig, community.publicKey)
+}
+
+/** Whether a peer may hold a sync session: a node or a relay certificate. */
+export function verifyPeer (community: Community, node: Buffer, sig: Buffer | null): boolean {
+  return verifyAdmission(community, node, sig) || verifyRelay(community, node, sig)
 }
 
 export function verifyAdmission (community: Community, node: Buffer, sig: Buffer | null): boolean {
@@ -65,12 +87,15 @@ interface AdmissionFileV1 {
   community: string
   node: string
   signature: string
+  /** Absent = a node certificate (files made before relays existed). */
+  role?: 'relay'
 }
 
-export interface Admission { community: Buffer, node: Buffer, signature: Buffer }
+export interface Admission { community: Buffer, node: Buffer, signature: Buffer, role?: AdmissionRole }
 
 export function encodeAdmission (a: Admission): string {
   const v: AdmissionFileV1 = { type: 'outpost-admission', version: 1, community: a.community.toString('hex'), node: a.node.toString('hex'), signature: a.signature.toString('hex') }
+  if (a.role === 'relay') v.role = 'relay'
   return JSON.stringify(v, null, 2) + '\n'
 }
 
@@ -85,7 +110,8 @@ export function decodeAdmission (text: string, where = 'admission certificate'):
   if (typeof v.community !== 'string' || !HEX32.test(v.community) || typeof v.node !== 'string' || !HEX32.test(v.node) || typeof v.signature !== 'string' || !HEX64.test(v.signature)) {
     throw Object.assign(new Error(`${where}: community and node must be 64 hex characters, signature 128`), { code: 'ERR_ADMISSION' })
   }
-  return { community: Buffer.from(v.community, 'hex'), node: Buffer.from(v.node, 'hex'), signature: Buffer.from(v.signature, 'hex') }
+  if (v.role !== undefined && v.role !== 'relay') throw Object.assign(new Error(`${where}: role must be "relay" or absent`), { code: 'ERR_ADMISSION' })
+  return { community: Buffer.from(v.community, 'hex'), node: Buffer.from(v.node, 'hex'), signature: Buffer.from(v.signature, 'hex'), role: v.role ?? 'node' }
 }
 
 export async function writeAdmissionFile (file: string, a: Admission): Promise<void> {

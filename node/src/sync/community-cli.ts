@@ -21,7 +21,7 @@ export class CommunityUsageError extends Error {
 }
 
 const FLAGS_WITH_VALUE = new Set(['out', 'name', 'community', 'data', 'node'])
-const BOOLEAN_FLAGS = new Set(['open', 'public'])
+const BOOLEAN_FLAGS = new Set(['open', 'public', 'relay'])
 
 function parse (args: string[]): { flags: Map<string, string | true>, rest: string[] } {
   const flags = new Map<string, string | true>()
@@ -79,7 +79,7 @@ export async function communityCommand (args: string[], io: CommunityIo): Promis
       if (data === undefined) throw new CommunityUsageError('outpost community request: --data DIR is required')
       const kp = await loadIdentity(abs(data), { create: true })
       const key = (kp as { publicKey: Buffer }).publicKey.toString('hex')
-      io.stdout.write(`${key}\nAsk the organiser to run:\n  outpost community admit --community COMMUNITY_FILE --node ${key} --out admission.json\nthen: outpost community install --data ${data} admission.json\n`)
+      io.stdout.write(`${key}\nAsk the organiser to run:\n  outpost community admit --community COMMUNITY_FILE --node ${key} --out admission.json\n(for a relay, add --relay: it may carry the community's logs but never add one)\nthen: outpost community install --data ${data} admission.json\n`)
       return 0
     }
     case 'admit': {
@@ -96,12 +96,13 @@ export async function communityCommand (args: string[], io: CommunityIo): Promis
       } else {
         node = ((await loadIdentity(abs(data as string), { create: true })) as { publicKey: Buffer }).publicKey
       }
-      const cert = { community: c.publicKey, node, signature: admitNode(c, node) }
+      const role = flags.has('relay') ? 'relay' : 'node'
+      const cert = { community: c.publicKey, node, signature: admitNode(c, node, role), role } as const
       const out = data !== undefined ? path.join(abs(data), ADMISSION_FILE) : str(flags, 'out')
       if (out === undefined) io.stdout.write(encodeAdmission(cert))
       else {
         await writeAdmissionFile(abs(out), cert)
-        io.stdout.write(`admitted node ${node.toString('hex')} to "${c.name}": certificate in ${out}\n`)
+        io.stdout.write(`admitted ${role} ${node.toString('hex')} to "${c.name}": certificate in ${out}\n`)
       }
       return 0
     }

@@ -6,6 +6,7 @@ import { resolveCommunity } from './community.js'
 import { loadIdentity, type KeyPair } from './identity.js'
 import { admitNode, readAdmissionFile } from './admission.js'
 import { SyncManager } from './sync-manager.js'
+import { ConfigError } from '../config/config-error.js'
 
 export const ADMISSION_FILE = 'admission.json'
 
@@ -19,12 +20,18 @@ async function ownAdmission (config: Config, community: Awaited<ReturnType<typeo
     log.warn({ file }, 'ignoring an admission certificate made for another community or node')
     return null
   }
+  if (config.role === 'relay' && a.role !== 'relay') log.warn({ file }, 'this relay holds a node certificate, which could admit a log of its own; ask the organiser for a relay certificate (outpost community admit --relay)')
+  if (config.role !== 'relay' && a.role === 'relay') log.warn({ file }, 'this node holds a relay certificate: it syncs, but peers will not take the posts written here (ask for a node certificate)')
   return a.signature
 }
 
 /** Builds and starts the sync manager of a node (after the store; close it before the store). */
 export async function startSync (config: Config, store: Store, log: Logger): Promise<SyncManager> {
+  checkRelayCommunity(config)
   const { community, source } = await resolveCommunity(config.community, config.dataDir)
+  if (config.role === 'relay' && community.secretKey !== null) {
+    throw new ConfigError('community', `the relay role holds only the public part of a community, and ${config.community ?? 'the community file'} holds its secret key: give the relay the output of \`outpost community show --community FILE --public --out public.json\` and keep the secret with the organiser`)
+  }
   const keyPair = await loadIdentity(config.dataDir, { create: true }) as KeyPair
   const admission = await ownAdmission(config, community, keyPair, log)
   const sync = new SyncManager({
@@ -32,6 +39,7 @@ export async function startSync (config: Config, store: Store, log: Logger): Pro
     community,
     keyPair,
     admission,
+    relay: config.role === 'relay',
     dataDir: config.dataDir,
     log,
     listen: { host: config.syncHost, port: config.syncPort }
@@ -45,6 +53,13 @@ export async function startSync (config: Config, store: Store, log: Logger): Pro
     throw err
   }
   return sync
+}
+
+/** A relay serves somebody's community: it must be told which (it never makes one of its own). */
+function checkRelayCommunity (config: Config): void {
+  if (config.role === 'relay' && config.community === null) {
+    throw new ConfigError('community', 'the relay role needs --community FILE|KEY (the public part of the community it carries; see outpost community show --public)')
+  }
 }
 
 export function splitHostPort (s: string): { host: string, port: number } {

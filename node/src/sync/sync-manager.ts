@@ -4,7 +4,7 @@ import type { Logger } from 'pino'
 import type { Store } from '../store/store.js'
 import type { Community } from './community.js'
 import type { KeyPair } from './identity.js'
-import { signLog, verifyAdmission, type LogEntry } from './admission.js'
+import { signLog, verifyAdmission, verifyPeer, type LogEntry } from './admission.js'
 import { LogSet } from './log-set.js'
 import { Session, type PeerSource } from './session.js'
 import { Dialer, addressKey, type PeerAddress } from './dialer.js'
@@ -28,6 +28,8 @@ export interface SyncManagerOptions {
   listen: { host: string, port: number } | null
   /** Inactivity after which a connection is dead (keepalives flow every 5 s); default 20 s. */
   idleTimeoutMs?: number
+  /** Relay role: carries every admitted log, announces none of its own. */
+  relay?: boolean
 }
 
 /** Inactivity after which a connection is considered dead (keepalives flow every 5 s). */
@@ -69,8 +71,10 @@ export class SyncManager {
   private closing: Promise<void> | null = null
   private violations = 0
   private readonly idleTimeoutMs: number
+  private readonly relay: boolean
 
   constructor (opts: SyncManagerOptions) {
+    this.relay = opts.relay === true
     this.store = opts.store
     this.community = opts.community
     this.keyPair = opts.keyPair
@@ -88,8 +92,14 @@ export class SyncManager {
     })
   }
 
+  /** Peers will hold a session with us (a node or a relay certificate). */
   get admitted (): boolean {
-    return verifyAdmission(this.community, this.keyPair.publicKey, this.admission)
+    return verifyPeer(this.community, this.keyPair.publicKey, this.admission)
+  }
+
+  /** Peers will accept logs we sign: a node certificate, and not a relay. */
+  get writer (): boolean {
+    return !this.relay && verifyAdmission(this.community, this.keyPair.publicKey, this.admission)
   }
 
   /** Opens the logs, listens; resolves with the bound address (null when not listening). */
@@ -123,7 +133,7 @@ export class SyncManager {
 
   private async syncOwnLogs (): Promise<void> {
     this.ownCount = this.store.nodeLog.logs.length
-    if (!this.admitted) return
+    if (!this.writer) return
     for (const core of this.logs.ownLogs()) {
       if (this.logs.has(core.key)) continue
       await this.logs.addOwn({ log: core.key, node: this.keyPair.publicKey, admission: this.admission ?? Buffer.alloc(0), logSig: signLog(this.community, core.key, this.keyPair.secretKey) })
@@ -224,7 +234,7 @@ export class SyncManager {
     const session = new Session(stream, info, {
       channelId: this.channel,
       hello: { version: SYNC_PROTOCOL, admission: this.admission ?? Buffer.alloc(0) },
-      admits: (key, h) => verifyAdmission(this.community, key, h.admission.length === 0 ? null : h.admission),
+      admits: (key, h) => verifyPeer(this.community, key, h.admission.length === 0 ? null : h.admission),
       onReady: s => { this.onReady(s) },
       onLogs: (s, entries) => { this.onLogs(s, entries) },
       onViolation: (s, reason) => { this.onViolation(s, reason) },
@@ -291,7 +301,8 @@ export class SyncManager {
   status (): Record<string, unknown> {
     return {
       node: this.keyPair.publicKey.toString('hex'),
-      community: { name: this.community.name, discoveryId: discoveryId(this.community.publicKey), open: this.community.open, admitted: this.admitted },
+      community: { name: this.community.name, discoveryId: discoveryId(this.community.publicKey), open: this.community.open, admitted: this.admitted, writer: this.writer },
+      role: this.relay ? 'relay' : 'hotspot',
       protocol: SYNC_PROTOCOL,
       listen: this.address,
       peers: [...this.sessions.values()].map(s => ({
