@@ -260,6 +260,12 @@ validate_settings () {
     # the copy an earlier run installed (named in the saved settings) lives under --root too
     [[ -n $ROOT && $S_COMMUNITY == "$ETC/community.json" ]] && COMMUNITY_SRC=$ROOT$S_COMMUNITY
     [[ -f $COMMUNITY_SRC && -r $COMMUNITY_SRC ]] || die "--community: no readable file $COMMUNITY_SRC"
+    # a relay is carried around and may sit in a cloud: it must never hold the community secret
+    if [[ $S_ROLE == relay ]] && grep -q '"secretKey"' "$COMMUNITY_SRC"; then
+      die "--community: a relay takes the public community file (outpost community show --public --community FILE --out PUBLIC), not one holding the secret"
+    fi
+  elif [[ $S_ROLE == relay ]]; then
+    die "--community is required for a relay (the public file: outpost community show --public --community FILE --out PUBLIC)"
   fi
   if [[ -n $ADMIN_PASSWORD_FILE ]]; then
     [[ -f $ADMIN_PASSWORD_FILE && -r $ADMIN_PASSWORD_FILE ]] || die "--admin-password-file: no readable file $ADMIN_PASSWORD_FILE"

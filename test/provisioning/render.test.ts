@@ -255,6 +255,20 @@ t.test('relay role: no access point, DHCP, DNS or firewall; files of an earlier 
   t.match(again.stdout, /unchanged: everything was already as asked/)
 })
 
+t.test('a relay needs the public community file, never the secret', async t => {
+  const root = tempDir(t, 'relay')
+  const none = await runScript(PROVISION, ['--yes', '--node-bin', process.execPath, '--root', root, '--role', 'relay'])
+  t.equal(none.code, 2)
+  t.match(none.stderr, /--community is required for a relay/)
+  const secret = join(root, '..', `${root.split('/').pop() ?? 'x'}-secret.json`)
+  writeFileSync(secret, '{"type":"outpost-community","version":1,"name":"c","publicKey":"' + 'a'.repeat(64) + '","open":false,"secretKey":"' + 'b'.repeat(128) + '"}\n')
+  t.teardown(() => { spawnSync('rm', ['-f', secret]) })
+  const withSecret = await runScript(PROVISION, ['--yes', '--node-bin', process.execPath, '--root', root, '--role', 'relay', '--community', secret])
+  t.equal(withSecret.code, 2)
+  t.match(withSecret.stderr, /a relay takes the public community file/)
+  t.notOk(existsSync(join(root, 'etc/outpost/community.json')), 'nothing written')
+})
+
 t.test('the scripts are shellcheck-clean', { skip: hasTool('shellcheck') ? false : 'shellcheck not installed' }, async t => {
   const dir = join(ROOT, 'provisioning')
   const r = await check('shellcheck', ['-x', join(dir, 'provision.sh'), join(dir, 'firstboot.sh'), join(dir, 'uninstall.sh'),
