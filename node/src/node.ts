@@ -13,6 +13,7 @@ import { startSync } from './sync/start-sync.js'
 import { startLan } from './sync/start-lan.js'
 import type { SyncManager } from './sync/sync-manager.js'
 import type { LanDiscovery } from './sync/mdns.js'
+import { startSwarm, type SwarmHandle } from './sync/start-swarm.js'
 
 export interface OutpostNode {
   readonly config: Config
@@ -41,9 +42,11 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
   let portal: CaptivePortal | null = null
   let sync: SyncManager | null = null
   let lan: LanDiscovery | null = null
+  let swarm: SwarmHandle | null = null
   try {
     sync = await startSync(config, store, log.child({ scope: 'sync' }))
     lan = await startLan(config, sync, log.child({ scope: 'lan' }))
+    swarm = await startSwarm(config, sync, log)
     if (portalEnabled(config.portal, config.role)) {
       portal = await CaptivePortal.open({ portal: config.portal, name: config.name, dataDir: config.dataDir, listenHost: config.host, log })
     }
@@ -60,12 +63,13 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
         role: config.role,
         connections: relay?.connections ?? 0,
         portal: portal === null ? null : { mode: config.portal.mode, accepted: portal.clients.size },
-        store: store.status()
+        store: store.status(),
+        uplink: swarm?.status().uplink ?? null
       }),
       // the built phone client (npm run build:web)
       staticDir: opts.staticDir ?? path.join(packageRoot(), 'captive-portal', 'dist'),
       portal: portal?.middleware(),
-      sync: () => sync?.status() ?? {}
+      sync: () => ({ ...(sync?.status() ?? {}), swarm: swarm?.status() ?? { mode: 'off' } })
     })
     server = createHttpServer(app, relay)
     const address = await listen(server, config.host, config.port)
@@ -78,6 +82,7 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
     const p = portal
     const y = sync
     const l = lan
+    const w = swarm
     return {
       config,
       store,
@@ -89,6 +94,7 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
           closing = (async () => {
             ready = false
             await l?.close()
+            await w?.close()
             await y.close()
             await r.close()
             await closeHttpServer(s)
@@ -101,6 +107,7 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
     }
   } catch (err) {
     await lan?.close().catch(() => {})
+    await swarm?.close().catch(() => {})
     await sync?.close().catch(() => {})
     await relay?.close().catch(() => {})
     if (server !== null) await closeHttpServer(server).catch(() => {})
