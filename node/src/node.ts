@@ -14,6 +14,7 @@ import { startLan } from './sync/start-lan.js'
 import type { SyncManager } from './sync/sync-manager.js'
 import type { LanDiscovery } from './sync/mdns.js'
 import { startSwarm, type SwarmHandle } from './sync/start-swarm.js'
+import { DeliveryTracker } from './sync/delivery.js'
 
 export interface OutpostNode {
   readonly config: Config
@@ -43,9 +44,12 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
   let sync: SyncManager | null = null
   let lan: LanDiscovery | null = null
   let swarm: SwarmHandle | null = null
+  let delivery: DeliveryTracker | null = null
   try {
     sync = await startSync(config, store, log.child({ scope: 'sync' }))
     lan = await startLan(config, sync, log.child({ scope: 'lan' }))
+    delivery = new DeliveryTracker({ sync, dataDir: config.dataDir, log: log.child({ scope: 'delivery' }) })
+    await delivery.start()
     swarm = await startSwarm(config, sync, log)
     if (portalEnabled(config.portal, config.role)) {
       portal = await CaptivePortal.open({ portal: config.portal, name: config.name, dataDir: config.dataDir, listenHost: config.host, log })
@@ -69,7 +73,7 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
       // the built phone client (npm run build:web)
       staticDir: opts.staticDir ?? path.join(packageRoot(), 'captive-portal', 'dist'),
       portal: portal?.middleware(),
-      sync: () => ({ ...(sync?.status() ?? {}), swarm: swarm?.status() ?? { mode: 'off' } })
+      sync: () => ({ ...(sync?.status() ?? {}), swarm: swarm?.status() ?? { mode: 'off' }, delivery: delivery?.status() ?? null })
     })
     server = createHttpServer(app, relay)
     const address = await listen(server, config.host, config.port)
@@ -83,6 +87,7 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
     const y = sync
     const l = lan
     const w = swarm
+    const d = delivery
     return {
       config,
       store,
@@ -95,6 +100,7 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
             ready = false
             await l?.close()
             await w?.close()
+            await d.close()
             await y.close()
             await r.close()
             await closeHttpServer(s)
@@ -108,6 +114,7 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
   } catch (err) {
     await lan?.close().catch(() => {})
     await swarm?.close().catch(() => {})
+    await delivery?.close().catch(() => {})
     await sync?.close().catch(() => {})
     await relay?.close().catch(() => {})
     if (server !== null) await closeHttpServer(server).catch(() => {})

@@ -287,6 +287,13 @@ export class SyncManager {
     this.dialer.sessionClosed(hex)
   }
 
+  /** Sources of the peers that proved membership, by key (hex): the delivery view's input. */
+  peerSources (): Map<string, PeerSource> {
+    const m = new Map<string, PeerSource>()
+    for (const [hex, s] of this.sessions) if (s.ready) m.set(hex, s.source)
+    return m
+  }
+
   /** GET /api/sync */
   status (): Record<string, unknown> {
     return {
