@@ -1,5 +1,5 @@
 import t from 'tap'
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import createTestnet from 'hyperdht/testnet.js'
 import type NoiseSecretStream from '@hyperswarm/secret-stream'
@@ -97,4 +97,32 @@ t.test('delivery view: what has not left the site, and the last contact with the
   t.same(da.summary.lastWiderContact, sum3.lastWiderContact, 'last wider contact remembered')
   const cEntry = (da.status().peers as Array<{ key: string, wider: boolean }>).find(p => p.key === c.keyPair.publicKey.toString('hex'))
   t.match(cEntry, { wider: true }, 'C remembered as the wider community')
+})
+
+t.test('a damaged delivery.json is reported and replaced, never fatal; well-formed entries survive', async t => {
+  const community = createCommunity({ name: 'delivery file' })
+  const a = await createSyncNode(t, community)
+  const file = path.join(a.dir, 'delivery.json')
+  const start = async (): Promise<DeliveryTracker> => {
+    const d = new DeliveryTracker({ sync: a.sync, dataDir: a.dir, log: testLogger() })
+    await d.start()
+    await d.close()
+    return d
+  }
+  await writeFile(file, '{"version":1,"peers":nul')
+  await start()
+  t.equal((JSON.parse(await readFile(file, 'utf8')) as { version: number }).version, 1, 'truncated file: started afresh and saved a good one')
+  const good = 'ab'.repeat(32)
+  await writeFile(file, JSON.stringify({
+    version: 1,
+    peers: { [good]: { source: 'swarm', wider: true, lastContact: 1_700_000_000_000 }, bad: { source: 'moon', wider: 1, lastContact: -1 }, worse: null },
+    held: { x: null, y: { [good]: 3, bad: 'many' } },
+    marks: { x: 'no', y: [[0, 5], 'junk', [1]] }
+  }))
+  const d = await start()
+  t.same(d.status().peers, [{ key: good, source: 'swarm', wider: true, lastContact: new Date(1_700_000_000_000).toISOString() }], 'only the well-formed peer is kept')
+  t.equal(d.summary.lastWiderContact, new Date(1_700_000_000_000).toISOString())
+  const saved = JSON.parse(await readFile(file, 'utf8')) as { held: unknown, marks: unknown }
+  t.same(saved.held, { y: { [good]: 3 } }, 'well-formed counts kept')
+  t.match(saved.marks, { y: [[0, 5]] }, 'well-formed marks kept')
 })

@@ -85,9 +85,7 @@ export class DeliveryTracker {
   async start (): Promise<void> {
     const file = path.join(this.dir, FILE)
     try {
-      const v = JSON.parse(await fs.readFile(file, 'utf8')) as DeliveryFileV1
-      if (v.version !== 1 || typeof v.peers !== 'object' || typeof v.held !== 'object' || typeof v.marks !== 'object') throw new Error('unknown format')
-      this.state = v
+      this.state = parseFile(JSON.parse(await fs.readFile(file, 'utf8')))
     } catch (err) {
       // the view is advisory: a bad file is reported and started afresh, never fatal
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn({ file, err: (err as Error).message }, 'delivery view unreadable; starting a fresh one')
@@ -246,6 +244,31 @@ export class DeliveryTracker {
     this.closed = true
     await this.save().catch(err => { this.log.error({ err }, 'saving the delivery view failed') })
   }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0
+const SOURCES = new Set<PeerSource>(['static', 'lan', 'swarm', 'incoming'])
+
+/** delivery.json, keeping only well-formed entries (a hand-edited or damaged file loses only those). */
+function parseFile (v: unknown): DeliveryFileV1 {
+  if (!isRecord(v) || v.version !== 1 || !isRecord(v.peers) || !isRecord(v.held) || !isRecord(v.marks)) throw new Error('unknown format')
+  const out: DeliveryFileV1 = { version: 1, peers: {}, held: {}, marks: {} }
+  for (const [k, p] of Object.entries(v.peers)) {
+    if (isRecord(p) && SOURCES.has(p.source as PeerSource) && typeof p.wider === 'boolean' && isCount(p.lastContact)) out.peers[k] = { source: p.source as PeerSource, wider: p.wider, lastContact: p.lastContact }
+  }
+  for (const [log, held] of Object.entries(v.held)) {
+    if (!isRecord(held)) continue
+    const h: Record<string, number> = {}
+    for (const [peer, n] of Object.entries(held)) if (isCount(n)) h[peer] = n
+    out.held[log] = h
+  }
+  for (const [log, marks] of Object.entries(v.marks)) {
+    if (!Array.isArray(marks)) continue
+    const ok = marks.filter((m): m is [number, number] => Array.isArray(m) && m.length === 2 && isCount(m[0]) && isCount(m[1]))
+    out.marks[log] = ok.sort((a, b) => a[0] - b[0])
+  }
+  return out
 }
 
 function ago (ms: number): string {
