@@ -126,3 +126,15 @@ t.test('a damaged delivery.json is reported and replaced, never fatal; well-form
   t.same(saved.held, { y: { [good]: 3 } }, 'well-formed counts kept')
   t.match(saved.marks, { y: [[0, 5]] }, 'well-formed marks kept')
 })
+
+t.test('posts written before the view existed are dated by their created_at', async t => {
+  const community = createCommunity({ name: 'delivery old posts' })
+  const a = await createSyncNode(t, community)
+  const s = signer()
+  await ingestAll(a.store, [s.sign({ content: 'old', created_at: 1_700_000_000 }), s.sign({ content: 'older', created_at: 1_690_000_000 })])
+  const d = new DeliveryTracker({ sync: a.sync, dataDir: a.dir, log: testLogger() })
+  await d.start()
+  t.teardown(async () => { await d.close() })
+  t.equal(d.summary.notLeftSince, new Date(1_690_000_000_000).toISOString(), 'the oldest post of the first pending block')
+  t.ok(d.summary.pendingBlocks >= 1)
+})

@@ -72,6 +72,8 @@ export class DeliveryTracker {
   private summaryCache: DeliverySummary = { notLeftSince: null, pendingBlocks: 0, lastWiderContact: null, text: [] }
   private sampling: Promise<void> | null = null
   private closed = false
+  /** The last block dated by its posts, per own log. */
+  private readonly dated = new Map<string, { index: number, at: number | null }>()
   /** Own log lengths at the previous sample. */
   private readonly seen = new Map<string, number>()
 
@@ -200,14 +202,25 @@ export class DeliveryTracker {
     let at: number | null = null
     for (const [start, t] of marks) { if (start <= index) at = t; else break }
     if (at !== null) return at
+    // decoding a block is the one costly step: once per (log, block), not once a second
+    const cached = this.dated.get(key)
+    if (cached?.index === index) return cached.at
+    const found = await this.postTime(core, index)
+    const result = found ?? marks[0]?.[1] ?? null
+    this.dated.set(key, { index, at: result })
+    return result
+  }
+
+  /** The earliest created_at (ms) of the posts in a local block, null when none or not here. */
+  private async postTime (core: Hypercore, index: number): Promise<number | null> {
     const block = await core.get(index, { wait: false })
-    if (block === null) return marks[0]?.[1] ?? null
+    if (block === null) return null
     let min: number | null = null
     for (const l of decodeBlock(block)) {
-      const c = 'value' in l ? (l.value as { created_at?: unknown }).created_at : undefined
+      const c = 'value' in l ? (l.value as { created_at?: unknown } | null)?.created_at : undefined
       if (typeof c === 'number' && (min === null || c * 1000 < min)) min = c * 1000
     }
-    return min ?? marks[0]?.[1] ?? null
+    return min
   }
 
   /** GET /api/sync `delivery`: the summary, then per log what each known peer holds. */
