@@ -14,6 +14,8 @@ import { startLan } from './sync/start-lan.js'
 import type { SyncManager } from './sync/sync-manager.js'
 import type { LanDiscovery } from './sync/mdns.js'
 import { mirror } from './mirror/mirror.js'
+import { startSwarm, type SwarmHandle } from './sync/start-swarm.js'
+import { DeliveryTracker } from './sync/delivery.js'
 
 export interface OutpostNode {
   readonly config: Config
@@ -44,9 +46,14 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
   let portal: CaptivePortal | null = null
   let sync: SyncManager | null = null
   let lan: LanDiscovery | null = null
+  let swarm: SwarmHandle | null = null
+  let delivery: DeliveryTracker | null = null
   try {
     sync = await startSync(config, store, log.child({ scope: 'sync' }))
     lan = await startLan(config, sync, log.child({ scope: 'lan' }))
+    delivery = new DeliveryTracker({ sync, dataDir: config.dataDir, log: log.child({ scope: 'delivery' }), isRelay: peer => sync?.isRelay(peer) === true })
+    await delivery.start()
+    swarm = await startSwarm(config, sync, log)
     if (portalEnabled(config.portal, config.role)) {
       portal = await CaptivePortal.open({ portal: config.portal, name: config.name, dataDir: config.dataDir, listenHost: config.host, log })
     }
@@ -63,13 +70,14 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
         role: config.role,
         connections: relay?.connections ?? 0,
         portal: portal === null ? null : { mode: config.portal.mode, accepted: portal.clients.size },
-        store: store.status()
+        store: store.status(),
+        uplink: swarm?.status().uplink ?? null
       }),
       // the built phone client (npm run build:web)
       staticDir: opts.staticDir ?? path.join(packageRoot(), 'captive-portal', 'dist'),
       portal: portal?.middleware(),
       ...(relayRole ? { mirror: mirror({ store, name: config.name, maxLimit: config.limits.maxLimit }) } : {}),
-      sync: () => sync?.status() ?? {}
+      sync: () => ({ ...(sync?.status() ?? {}), swarm: swarm?.status() ?? { mode: 'off' }, delivery: delivery?.status() ?? null })
     })
     server = createHttpServer(app, relay)
     const address = await listen(server, config.host, config.port)
@@ -82,6 +90,8 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
     const p = portal
     const y = sync
     const l = lan
+    const w = swarm
+    const d = delivery
     return {
       config,
       store,
@@ -93,6 +103,8 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
           closing = (async () => {
             ready = false
             await l?.close()
+            await w?.close()
+            await d.close()
             await y.close()
             await r.close()
             await closeHttpServer(s)
@@ -105,6 +117,8 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
     }
   } catch (err) {
     await lan?.close().catch(() => {})
+    await swarm?.close().catch(() => {})
+    await delivery?.close().catch(() => {})
     await sync?.close().catch(() => {})
     await relay?.close().catch(() => {})
     if (server !== null) await closeHttpServer(server).catch(() => {})

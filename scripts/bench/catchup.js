@@ -13,7 +13,7 @@ import { ratio } from './lib/stats.js'
 
 const BLOCK = 256
 
-async function until (fn, ms, what) {
+export async function until (fn, ms, what) {
   const end = Date.now() + ms
   while (!(await fn())) {
     if (Date.now() > end) throw new Error(`catchup bench: timed out waiting for ${what}`)
@@ -22,7 +22,7 @@ async function until (fn, ms, what) {
 }
 
 /** A store + sync manager, as startNode builds them (no HTTP: not part of what is measured). */
-async function syncNode (dir, community, { index = true } = {}) {
+export async function syncNode (dir, community, { index = true } = {}) {
   const { Store } = await import(join(DIST, 'store', 'store.js'))
   const { SyncManager } = await import(join(DIST, 'sync', 'sync-manager.js'))
   const { loadIdentity } = await import(join(DIST, 'sync', 'identity.js'))

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: builds dist/ if stale, runs the benches, prints markdown tables and writes
 // bench-results/latest.md + latest.json.
-//   --quick                small fast run          --only ingest,query,startup,verify,catchup
+//   --quick                small fast run          --only ingest,query,startup,verify,catchup,uplink
 //   --sizes 100000,1000000 query/start-up sizes   --n 40000 ingest events   --window 64
 //   --repeat 3             ingest repetitions (medians reported)
 //   --out DIR              where latest.md/latest.json go (default bench-results/)
@@ -17,7 +17,7 @@ import { DIST, RESULTS, ROOT } from './lib/util.js'
 import { markdownTable } from './lib/table.js'
 import { fmt, fmtRatio, ratio } from './lib/stats.js'
 
-const BENCHES = ['verify', 'ingest', 'query', 'startup', 'catchup']
+const BENCHES = ['verify', 'ingest', 'query', 'startup', 'catchup', 'uplink']
 const RUN_STARTED = Date.now()
 const when = r => r.reindexed || Date.parse(r.reindexedAt ?? '') >= RUN_STARTED ? 'this run' : `on ${r.reindexedAt ?? '?'}`
 
@@ -180,6 +180,7 @@ function summary (res) {
   const reindexes = res.startup?.filter(r => r.reindex) ?? res.query ?? []
   for (const r of reindexes) s.push(`- **Reindex at ${sizeName(r.size)}**: ${fmt(r.reindex.ms / 1000)} s, ${fmt(r.reindex.eventsPerSec)} log events/s (measured ${when(r)}).`)
   if (res.catchup) s.push(`- **Catch-up of ${sizeName(res.catchup.n)} events**: ${fmt(res.catchup.ours.ms / 1000)} s, ${fmt(res.catchup.ours.eventsPerSec)} events/s verified and indexed (${fmtRatio(res.catchup.ratio)} of raw replication; every block local after ${fmt(res.catchup.ours.localMs / 1000)} s = ${fmtRatio(res.catchup.localRatio)}); target >= 0.80x: **${res.catchup.ratio >= 0.8 ? 'met' : 'NOT met'}**.`)
+  if (res.uplink) s.push(`- **Uplink, ${fmt(res.uplink.n)} pending events**: delivered ${fmt(res.uplink.swarm.ms / 1000)} s after the uplink came up over the swarm (session after ${fmt(res.uplink.swarm.connectedMs / 1000)} s) vs ${fmt(res.uplink.lan.ms / 1000)} s over the LAN transport (${fmtRatio(res.uplink.ratio)} of LAN throughput).`)
   for (const r of res.startup?.filter(r => r.size > 0) ?? []) s.push(`- **Start-up at ${sizeName(r.size)}**: healthy after ${fmt(r.healthMs)} ms; RSS ${fmt(r.rssReadyMB)} MB at ready, ${fmt(r.rssAfterMB)} MB after the query mix.`)
   return s.join('\n')
 }
@@ -194,6 +195,18 @@ function catchupTable (r) {
   return `### Catch-up (scripts/bench/catchup.js, ${fmt(r.n)} signed events in ${fmt(r.blocks)} blocks)\n\n` +
     markdownTable(['path', 'seconds', 'events/s', 'vs raw'], rows) +
     `\n\nA node that was away connects to one that holds ${fmt(r.n)} events (one log, ${fmt(r.eventsPerBlock)} events per block). Raw = a bare Corestore downloading the same log over the same Noise/TCP stream, measured before and after (${r.raw.flanks.map(ms => fmt(ms / 1000)).join(' / ')} s); ours = the whole sync path (handshake, admission, log exchange, replication, then every event re-verified and indexed). Target >= 0.80x of raw.`
+}
+
+function uplinkTable (r) {
+  const rows = [
+    ['LAN transport (TCP static peer), s', r.lan.ms / 1000, fmt(r.lan.eventsPerSec), fmtRatio(1)],
+    ['swarm, uplink up to all delivered, s', r.swarm.ms / 1000, fmt(r.swarm.eventsPerSec), fmtRatio(r.ratio)],
+    ['swarm, of which: uplink up to a ready session, s', r.swarm.connectedMs / 1000, '', ''],
+    ['swarm, of which: session to all delivered, s', r.swarm.transferMs / 1000, fmt(r.n / (r.swarm.transferMs / 1000)), fmtRatio(r.transferRatio)]
+  ]
+  return `### Uplink (scripts/bench/uplink.js, ${fmt(r.n)} pending events in ${r.blocks} blocks)\n\n` +
+    markdownTable(['path', 'seconds', 'events/s', 'vs LAN'], rows) +
+    `\n\nA site holds ${fmt(r.n)} events written while offline; the uplink comes up (the site joins the community topic on a loopback hyperdht testnet where the remote peer already is) and the time runs until the remote has every event verified and indexed. Same events to a fresh node over the LAN transport (TCP static peer) before and after (${r.lan.flanks.map(ms => fmt(ms / 1000)).join(' / ')} s); two swarm runs (${r.swarm.runs.map(ms => fmt(ms / 1000)).join(' / ')} s).`
 }
 
 // ---- main ----
@@ -225,6 +238,7 @@ async function main () {
   if (o.only.includes('ingest')) await time('ingest', async () => (await import('./ingest.js')).run({ n: cfg.n, window: o.window, repeat: o.repeat ?? cfg.repeat, log }))
   if (o.only.includes('query')) await time('query', async () => (await import('./query.js')).run({ sizes, iterations: cfg.iterations, wsIterations: cfg.wsIterations, reindex: o.reindex, log }))
   if (o.only.includes('catchup')) await time('catchup', async () => (await import('./catchup.js')).run({ n: o.quick ? 10_000 : 100_000, log }))
+  if (o.only.includes('uplink')) await time('uplink', async () => (await import('./uplink.js')).run({ n: 10_000, log }))
   if (o.only.includes('startup')) await time('startup', async () => (await import('./startup.js')).run({ sizes, rounds: cfg.rounds, starts: cfg.starts, reindex: o.reindex && !o.only.includes('query'), log }))
 
   const totalS = (performance.now() - started) / 1000
@@ -238,6 +252,7 @@ async function main () {
   if (res.query) parts.push('', queryTable(res.query))
   if (res.startup) parts.push('', startupTable(res.startup))
   if (res.catchup) parts.push('', catchupTable(res.catchup))
+  if (res.uplink) parts.push('', uplinkTable(res.uplink))
   const md = parts.join('\n') + '\n'
   console.log(md)
   await mkdir(o.out, { recursive: true })

@@ -60,6 +60,7 @@ t.test('the embedded defaults are a local development node', async t => {
     swarm: 'off',
     bootstrap: [],
     apInterface: 'wlan0',
+    swarmBudget: 0,
     logLevel: 'info',
     logPretty: false,
     limits: {

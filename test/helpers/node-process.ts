@@ -32,10 +32,14 @@ export interface NodeProcess {
   exited: Promise<number | null>
 }
 
-/** Spawns `outpost start` on loopback port 0 and resolves once it logs its address. */
-export async function spawnNode (t: Test, args: string[]): Promise<NodeProcess> {
+/** Spawns `outpost start` on loopback port 0 (optionally inside a netns) and resolves once it logs its address. */
+export async function spawnNode (t: Test, args: string[], opts: { netns?: string } = {}): Promise<NodeProcess> {
   ensureBuilt()
-  const proc = spawn(process.execPath, [BIN, 'start', '--host', '127.0.0.1', '--port', '0', '--no-log-pretty', '--sync-host', '127.0.0.1', '--sync-port', '0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  const argv = [BIN, 'start', '--host', '127.0.0.1', '--port', '0', '--no-log-pretty', '--sync-host', '127.0.0.1', '--sync-port', '0', ...args]
+  // in a network namespace the test made: `ip netns exec` execs node in place (same pid)
+  const proc = opts.netns === undefined
+    ? spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn('ip', ['netns', 'exec', opts.netns, process.execPath, ...argv], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   const exited = new Promise<number | null>(resolve => proc.once('exit', code => resolve(code)))
   t.teardown(async () => {

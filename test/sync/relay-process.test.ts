@@ -40,6 +40,13 @@ t.test('a relay carried from site A to site B delivers A\'s events to B; A and B
   await until(async () => (await fetchEvents(relay.port, { authors: [alice.pubkey], limit: 100 })).length === 31, 20_000, 'A -> relay')
   t.pass(`the relay took A's 31 events in ${Date.now() - t0} ms`)
 
+  // the relay showed a relay certificate: for A's delivery view, A's posts have left the site
+  await until(async () => (await getJson(a.port, '/api/sync')).delivery?.notLeftSince === null, 10_000, 'A sees its posts carried off')
+  const delivery = (await getJson(a.port, '/api/sync')).delivery
+  t.equal(delivery.pendingBlocks, 0, 'nothing of A waits for the wider community')
+  t.ok(delivery.lastWiderContact !== null, 'the relay counts as contact with the wider community')
+  t.ok(delivery.peers.some((p: { key: string, wider: boolean }) => p.key === relayKey && p.wider), 'the relay is a wider peer though it came as a static peer')
+
   const refused = await publish(relay.port, alice.sign({ content: 'written at the relay' }))
   t.equal(refused.ok, false, 'the relay refuses a WebSocket EVENT')
   t.match(refused.message, /^restricted: /)

@@ -168,6 +168,15 @@ const specs: { [K in SettingKey]: Spec } = {
     doc: 'The access point\'s network interface: a default route through it is not an uplink (swarm auto).',
     default: () => 'wlan0'
   },
+  swarmBudget: {
+    flag: 'swarm-budget',
+    arg: 'BYTES',
+    kind: nonNegative,
+    group: 'sync',
+    doc: 'Data budget per uplink session for swarm traffic, in bytes (in + out); when spent the node leaves the swarm until the uplink next comes up. 0 = no budget.',
+    default: () => 0,
+    defaultDoc: 'none'
+  },
   logLevel: {
     flag: 'log-level',
     arg: 'LEVEL',

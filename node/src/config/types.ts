@@ -90,6 +90,8 @@ export interface Config {
   bootstrap: string[]
   /** The access point's interface: a default route through it is not an uplink. */
   apInterface: string
+  /** Bytes of swarm traffic (in + out) allowed per uplink session; 0 = no budget. */
+  swarmBudget: number
   /** hotspot serves phones; relay only carries a community's logs. */
   role: 'hotspot' | 'relay'
   /** Node name shown in NIP-11 and the status API. */

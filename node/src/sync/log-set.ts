@@ -92,6 +92,11 @@ export class LogSet extends EventEmitter {
 
   get size (): number { return this.held.size }
 
+  /** Every held log's core, own ones included (the delivery view samples their peers). */
+  cores (): Array<{ key: string, own: boolean, core: Hypercore }> {
+    return [...this.held.entries()].map(([key, h]) => ({ key, own: h.own, core: h.core }))
+  }
+
   entries (): LogEntry[] {
     return [...this.held.values()].map(h => h.entry)
   }

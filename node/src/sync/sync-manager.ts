@@ -4,7 +4,7 @@ import type { Logger } from 'pino'
 import type { Store } from '../store/store.js'
 import type { Community } from './community.js'
 import type { KeyPair } from './identity.js'
-import { signLog, verifyAdmission, verifyPeer, type LogEntry } from './admission.js'
+import { signLog, verifyAdmission, verifyPeer, verifyRelay, type LogEntry } from './admission.js'
 import { LogSet } from './log-set.js'
 import { Session, type PeerSource } from './session.js'
 import { Dialer, addressKey, type PeerAddress } from './dialer.js'
@@ -40,6 +40,7 @@ const MAX_PENDING_HANDSHAKES = 64
 const MAX_BYTES_BEFORE_READY = 64 * 1024
 /** Authenticated connections that have not yet proved community membership. */
 const MAX_UNPROVEN_SESSIONS = 32
+const MAX_KNOWN_RELAYS = 4096
 const BAN_MS = 60_000
 /** Refused log offers a peer may make before it is taken for hostile and dropped. */
 const MAX_REFUSED_PER_PEER = 1024
@@ -59,6 +60,8 @@ export class SyncManager {
   private readonly admission: Buffer | null
   private readonly log: Logger
   private readonly sessions = new Map<string, Session>()
+  /** Peers that showed a relay certificate (keys, hex). */
+  private readonly relays = new Set<string>()
   private readonly pending = new Set<NoiseSecretStream>()
   private readonly bans = new Map<string, number>()
   private readonly dialer: Dialer
@@ -234,7 +237,12 @@ export class SyncManager {
     const session = new Session(stream, info, {
       channelId: this.channel,
       hello: { version: SYNC_PROTOCOL, admission: this.admission ?? Buffer.alloc(0) },
-      admits: (key, h) => verifyPeer(this.community, key, h.admission.length === 0 ? null : h.admission),
+      admits: (key, h) => {
+        const sig = h.admission.length === 0 ? null : h.admission
+        if (!verifyPeer(this.community, key, sig)) return false
+        if (verifyRelay(this.community, key, sig)) this.noteRelay(key.toString('hex'))
+        return true
+      },
       onReady: s => { this.onReady(s) },
       onLogs: (s, entries) => { this.onLogs(s, entries) },
       onViolation: (s, reason) => { this.onViolation(s, reason) },
@@ -295,6 +303,23 @@ export class SyncManager {
     this.sessions.delete(hex)
     if (s.ready) this.log.info({ peer: hex, source: s.source }, 'sync peer disconnected')
     this.dialer.sessionClosed(hex)
+  }
+
+  private noteRelay (hex: string): void {
+    if (this.relays.size >= MAX_KNOWN_RELAYS) this.relays.clear()
+    this.relays.add(hex)
+  }
+
+  /** Whether a peer (key, hex) proved membership with a relay certificate: it carries data off the site. */
+  isRelay (hex: string): boolean {
+    return this.relays.has(hex)
+  }
+
+  /** Sources of the peers that proved membership, by key (hex): the delivery view's input. */
+  peerSources (): Map<string, PeerSource> {
+    const m = new Map<string, PeerSource>()
+    for (const [hex, s] of this.sessions) if (s.ready) m.set(hex, s.source)
+    return m
   }
 
   /** GET /api/sync */
