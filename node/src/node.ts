@@ -88,6 +88,9 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
         if (closing === null) {
           closing = (async () => {
             ready = false
+            // goodbye on mDNS first, then the peer sockets, before the store they replicate
+            await l?.close()
+            await y.close()
             await r.close()
             await closeHttpServer(s)
             await p?.close()
