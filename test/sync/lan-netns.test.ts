@@ -82,7 +82,16 @@ t.test('nodes in separate namespaces find each other by mDNS alone and converge;
   t.same((await nsQuery(lab, ns.b, base(ip.b), { ids: [fromA.id, fromC.id] }, 2, 10_000)).ids.sort(), [fromA.id, fromC.id].sort(), 'and B has both')
 
   const status = async (k: 'a' | 'b' | 'c' | 'd' | 'e'): Promise<SyncStatus> => await nsGetJson(lab, ns[k], base(ip[k]), '/api/sync')
-  const [sa, sb, sc, sd, se] = await Promise.all([status('a'), status('b'), status('c'), status('d'), status('e')])
+  // events flowing does not yet mean a full mesh (B may have had them through A): wait for it
+  const meshed = async (k: 'a' | 'b' | 'c'): Promise<SyncStatus> => {
+    const end = Date.now() + 15_000
+    for (;;) {
+      const st = await status(k)
+      if (st.peers.filter(p => p.connected && p.source === 'lan').length === 2 || Date.now() > end) return st
+      await sleep(300)
+    }
+  }
+  const [sa, sb, sc, sd, se] = await Promise.all([meshed('a'), meshed('b'), meshed('c'), status('d'), status('e')])
   const keys = { a: sa.node, b: sb.node, c: sc.node }
   for (const [me, st, others] of [['a', sa, ['b', 'c']], ['b', sb, ['a', 'c']], ['c', sc, ['a', 'b']]] as const) {
     for (const o of others) {
@@ -118,13 +127,17 @@ t.test('nodes in separate namespaces find each other by mDNS alone and converge;
   c = await startNode(lab, ns.c, ip.c, dir, 'c', field)
   const caught = await nsQuery(lab, ns.c, base(ip.c), { ids: later.map(e => e.id) }, later.length, 20_000)
   t.equal(caught.ids.length, later.length, `C rediscovered its peers and caught up (${Date.now() - back} ms from restart)`)
-  const sc2 = await status('c')
+  const sc2 = await meshed('c')
   t.same(sc2.peers.map(p => p.source), ['lan', 'lan'], 'by LAN discovery again')
+  t.same(sc2.peers.map(p => p.key).sort(), [keys.a, keys.b].sort(), 'with both its peers')
 
   // --no-lan: the browser heard A's and the others' answers, never one from E
   const heard = (sniffer.json() as Array<{ event: string, from: string, records: Array<{ type: string, data: unknown }> }>).filter(v => v.event === 'response')
   t.ok(heard.some(r => r.from === ip.a), 'the browser heard A (it works)')
   t.notOk(heard.some(r => r.from === ip.e || r.records.some(x => x.data === ip.e)), 'nothing was ever advertised by the --no-lan node')
+  const udp = async (k: 'a' | 'e'): Promise<string> => { const p = lab.spawn(ns[k], 'ss', ['-uln']); await p.exited; return p.output() }
+  t.match(await udp('a'), /:5353\b/, 'a --lan node has its mDNS socket')
+  t.notMatch(await udp('e'), /:5353\b/, 'the --no-lan node opened none')
 })
 
 t.test('a hotspot with an AP side and an uplink side syncs with a peer on each, each through its own side\'s address', { skip: skip ?? false }, async t => {
