@@ -49,7 +49,7 @@ t.test('nodes in separate namespaces find each other by mDNS alone and converge;
 
   const br = await lab.bridge()
   const ip = { a: '10.99.20.1', b: '10.99.20.2', c: '10.99.20.3', d: '10.99.20.4', e: '10.99.20.5', s: '10.99.20.9' }
-  const ns: Record<keyof typeof ip, string> = {} as any
+  const ns = {} as Record<keyof typeof ip, string>
   for (const k of Object.keys(ip) as Array<keyof typeof ip>) ns[k] = await lab.host(k, [{ bridge: br, ifname: 'eth0', cidr: `${ip[k]}/24` }])
 
   // a raw multicast-dns browser on the bridge: asks for _outpost._tcp and prints every answer
