@@ -153,7 +153,10 @@ t.test('a hotspot with an AP side and an uplink side syncs with a peer on each, 
   await Promise.all([
     startNode(lab, h, ip.hAp, dir, 'h', field),
     startNode(lab, p, ip.p, dir, 'p', field),
-    startNode(lab, q, ip.q, dir, 'q', field)
+    startNode(lab, q, ip.q, dir, 'q', field),
+    // a second node on the hotspot whose sync port is bound to the AP address only: it must
+    // advertise on the AP side only (on the uplink its port would be closed)
+    startNode(lab, h, ip.hAp, dir, 'h-ap-only', field, ['--lan', '--port', '8081', '--sync-port', '7708', '--sync-host', ip.hAp])
   ])
 
   const s = signer()
@@ -168,9 +171,10 @@ t.test('a hotspot with an AP side and an uplink side syncs with a peer on each, 
   if (sh === undefined || sp === undefined || sq === undefined) throw new Error('unreachable')
   t.match(sh.peers.find(x => x.key === sp.node), { source: 'lan', host: ip.p }, 'the hotspot syncs with the AP-side peer at its AP-side address')
   t.match(sh.peers.find(x => x.key === sq.node), { source: 'lan', host: ip.q }, 'and with the uplink-side peer at its uplink address')
-  t.same(sp.peers.map(x => [x.key, x.source, x.host]), [[sh.node, 'lan', ip.hAp]], 'the AP-side peer knows the hotspot by its AP address')
+  const apOnly = await nsGetJson(lab, h, `http://${ip.hAp}:8081`, '/api/sync') as SyncStatus
+  t.same(sp.peers.map(x => [x.key, x.source, x.host]).sort(), [[sh.node, 'lan', ip.hAp], [apOnly.node, 'lan', ip.hAp]].sort(), 'the AP-side peer knows both hotspot nodes by the AP address')
   t.same(sq.peers.map(x => [x.key, x.source, x.host]), [[sh.node, 'lan', ip.hUp]], 'the uplink-side peer knows it by its uplink address')
-  t.same(sp.addresses.map(x => x.host), [ip.hAp], 'the uplink address was never offered on the AP side')
-  t.same(sq.addresses.map(x => x.host), [ip.hUp], 'nor the AP address on the uplink side')
+  t.same(sp.addresses.map(x => `${x.host}:${x.port}`).sort(), [`${ip.hAp}:7707`, `${ip.hAp}:7708`], 'the AP side found both hotspot nodes at the AP address, never the uplink one')
+  t.same(sq.addresses.map(x => `${x.host}:${x.port}`), [`${ip.hUp}:7707`], 'the uplink side found only the node listening there')
   t.ok(sq.logs.some(l => sp.logs.some(m => m.own && m.key === l.key)), 'the uplink side carries the AP-side peer\'s log (store-and-forward)')
 })
