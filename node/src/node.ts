@@ -102,6 +102,8 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
         if (closing === null) {
           closing = (async () => {
             ready = false
+            // goodbye on mDNS first, leave the swarm, last delivery sample, then the peer sockets,
+            // before the store they replicate
             await l?.close()
             await w?.close()
             await d.close()

@@ -188,7 +188,7 @@ function sample (s: Setting): { value: unknown, text: string[] } {
     case 'host': { const v = def === '0.0.0.0' ? '192.168.4.1' : '0.0.0.0'; return { value: v, text: [v] } }
     case 'name': return { value: 'Camp North', text: ['Camp North'] }
     case 'path': return { value: '/srv/outpost', text: ['/srv/outpost'] }
-    case 'community': return { value: 'camp', text: ['camp'] }
+    case 'community': return { value: '/srv/camp.json', text: ['/srv/camp.json'] }
     case 'hostPortList': return { value: ['h:1', 'h:2'], text: ['h:1', 'h:2'] }
     case 'optionalHost': return { value: '10.42.0.1', text: ['10.42.0.1'] }
     case 'hostList': return { value: ['node.home.arpa', 'camp.local'], text: ['node.home.arpa', 'camp.local'] }

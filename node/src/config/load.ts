@@ -17,6 +17,9 @@ export interface LoadConfigInput {
   isTTY: boolean
 }
 
+/** A community public key in hex (what `--community` takes besides a file). */
+const COMMUNITY_KEY = /^[0-9a-f]{64}$/i
+
 // Precedence ranks; a conflict between two settings blames the one set at the higher rank.
 const DEFAULT = 0
 const FILE = 1
@@ -61,8 +64,10 @@ export function loadConfig (input: LoadConfigInput): Config {
   if (file !== null) {
     const path = resolve(cwd, file.path)
     for (const [s, value] of readConfigFile(path, file.setting)) {
-      // a path in a config file means "next to the file", whatever the service's cwd
-      set(s, value, { rank: FILE, setting: s.key, prefix: `config file ${path}: ${s.key}` }, dirname(path))
+      // a path in a config file means "next to the file", whatever the service's cwd; so does a
+      // community file (a community given by its 64-hex key stays a key)
+      const v = s.kind.type === 'community' && typeof value === 'string' && !COMMUNITY_KEY.test(value) ? resolve(dirname(path), value) : value
+      set(s, v, { rank: FILE, setting: s.key, prefix: `config file ${path}: ${s.key}` }, dirname(path))
     }
   }
 

@@ -97,7 +97,7 @@ const specs: { [K in SettingKey]: Spec } = {
     arg: 'ID|FILE',
     kind: { type: 'community' },
     group: 'sync',
-    doc: 'Community file (or id) this node belongs to; unset = a private community of its own.',
+    doc: 'Community file (or id: the 64-hex public key) this node belongs to; unset = a private community of its own. A relative file resolves against the working directory (in a config file: against the file\'s directory).',
     default: () => null,
     defaultDoc: 'none'
   },

@@ -87,6 +87,12 @@ export class Dialer {
     })
   }
 
+  /** How the peer with this key was found by us (an address of ours led to it), or null. */
+  sourceOf (key: string): PeerAddress['source'] | null {
+    for (const e of this.entries.values()) if (e.key === key) return e.source
+    return null
+  }
+
   status (): Array<Record<string, unknown>> {
     return [...this.entries.values()].map(e => ({ host: e.host, port: e.port, source: e.source, key: e.key, attempts: e.attempts, lastError: e.lastError }))
   }

@@ -332,7 +332,9 @@ export class SyncManager {
       listen: this.address,
       peers: [...this.sessions.values()].map(s => ({
         key: s.remoteKey.toString('hex'),
-        source: s.source,
+        // how found: a peer we also found (LAN, static) that happened to dial us first counts as found
+        source: s.source === 'incoming' ? this.dialer.sourceOf(s.remoteKey.toString('hex')) ?? 'incoming' : s.source,
+        dialed: s.stream.isInitiator,
         host: s.host ?? null,
         port: s.port ?? null,
         since: new Date(s.since).toISOString(),
