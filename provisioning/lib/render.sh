@@ -105,6 +105,9 @@ render_node_config () {
   printf '  "lan": %s,\n' "$([[ $S_LAN == yes ]] && echo true || echo false)"
   printf '  "swarm": %s,\n' "$(json_str "$S_SWARM")"
   if [[ $S_ROLE == hotspot ]]; then
+    # a default route through the access point is never an uplink (swarm auto); with
+    # --interface wlan1 the built-in wlan0 may well be the uplink
+    printf '  "apInterface": %s,\n' "$(json_str "$S_INTERFACE")"
     # the captive portal sends phones to the node's address on port 80 (nft redirects it), and
     # finds their MAC addresses in our dnsmasq's leases
     printf '  "portal": {\n'

@@ -242,6 +242,14 @@ t.test('bad flags and settings give a clear error and a non-zero exit', async t 
   t.match(notTty.stderr, /pass --yes/)
 })
 
+t.test('the node knows which interface is the access point (a route through it is no uplink)', async t => {
+  const { root } = await renderHotspot(t, ['--interface', 'wlan1'])
+  ensureBuilt()
+  const cfg = await check(process.execPath, [BIN, 'config', '--config', join(root, 'etc', 'outpost', 'config.json')])
+  t.equal(cfg.code, 0, cfg.out.slice(0, 300))
+  t.match(JSON.parse(cfg.out), { apInterface: 'wlan1' }, 'with --interface wlan1, wlan0 may be the uplink')
+})
+
 t.test('relay role: no access point, DHCP, DNS or firewall; files of an earlier hotspot run removed', async t => {
   const { root } = await renderHotspot(t)
   const r = await runScript(PROVISION, ['--yes', '--node-bin', process.execPath, '--root', root, '--role', 'relay'])
