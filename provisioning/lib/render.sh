@@ -282,6 +282,18 @@ options cfg80211 ieee80211_regdom=$S_COUNTRY
 EOF
 }
 
+# /usr/local/bin/outpost: the command line with the Node.js the service runs (which may not be on
+# PATH: /usr/local/lib/outpost-node on Bookworm)
+render_cli_wrapper () {
+  cat <<EOF
+#!/bin/sh
+# Outpost's command line (outpost help), written by provision.sh: edits are replaced.
+# Commands that write into the node's data dir run as its user, e.g.
+#   sudo -u $SERVICE_USER outpost community request --data $STATE
+exec $NODE_BIN $PREFIX/bin/outpost.js "\$@"
+EOF
+}
+
 # render_unit NAME: a unit from systemd/ with this machine's paths filled in
 render_unit () {
   sed -e "s|@NODE@|$NODE_BIN|g" -e "s|@PREFIX@|$PREFIX|g" -e "s|@ETC@|$ETC|g" \
