@@ -88,12 +88,25 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
         if (closing === null) {
           closing = (async () => {
             ready = false
-            await l?.close()
-            await y.close()
-            await r.close()
-            await closeHttpServer(s)
-            await p?.close()
-            await store.close()
+            // every step runs even if one before it fails: the store must still be closed
+            let failed: unknown = null
+            const steps: Array<[string, () => Promise<void> | undefined]> = [
+              ['LAN discovery', () => l?.close()],
+              ['sync', async () => { await y.close() }],
+              ['relay', async () => { await r.close() }],
+              ['HTTP server', async () => { await closeHttpServer(s) }],
+              ['portal', () => p?.close()],
+              ['store', async () => { await store.close() }]
+            ]
+            for (const [what, step] of steps) {
+              try {
+                await step()
+              } catch (err) {
+                log.error({ err }, `closing the ${what} failed`)
+                failed ??= err
+              }
+            }
+            if (failed !== null) throw failed
           })()
         }
         await closing
