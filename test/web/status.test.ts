@@ -15,8 +15,11 @@ t.test('the header says Connected even when the socket opens before the componen
     window.setTimeout = (f, d, ...a) => st(f, d === 100 ? 1500 : d, ...a)
     window.requestAnimationFrame = cb => st(() => cb(performance.now()), 1500)
   }`)
+  const failed: string[] = []
+  P.page.on('console', m => { if (m.type() === 'error') failed.push(m.text()) })
   await P.page.goto(base)
   await P.page.getByTestId('status').getByText('Connected').waitFor({ timeout: 5000 })
   t.pass('connected')
   t.same(P.problems, [], 'no page errors or CSP violations')
+  t.same(failed, [], 'no console errors (the browser asks for no /favicon.ico, which would be a 404)')
 })
