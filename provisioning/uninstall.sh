@@ -32,7 +32,7 @@ live () { [[ -z $ROOT ]] && command -v systemctl >/dev/null && [[ -d /run/system
 
 UNITS=(outpost.service outpost-dnsmasq.service outpost-hostapd.service outpost-nft.service outpost-firstboot.service)
 FILES=(/etc/NetworkManager/system-connections/outpost-ap.nmconnection /etc/NetworkManager/conf.d/90-outpost-unmanaged.conf
-  /etc/modprobe.d/outpost-wifi-country.conf)
+  /etc/modprobe.d/outpost-wifi-country.conf /usr/local/bin/outpost)
 DIRS=(/etc/outpost /opt/outpost /usr/local/lib/outpost-node /var/lib/outpost-dnsmasq)
 [[ $PURGE == yes ]] && DIRS+=(/var/lib/outpost)
 

@@ -100,7 +100,11 @@ class AppState {
     return () => this.listeners.delete(fn)
   }
 
+  /** Counts emits, so a component that subscribes after rendering can tell it missed one. */
+  version = 0
+
   emit (): void {
+    this.version++
     for (const fn of this.listeners) fn()
   }
 

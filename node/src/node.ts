@@ -103,15 +103,27 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
           closing = (async () => {
             ready = false
             // goodbye on mDNS first, leave the swarm, last delivery sample, then the peer sockets,
-            // before the store they replicate
-            await l?.close()
-            await w?.close()
-            await d.close()
-            await y.close()
-            await r.close()
-            await closeHttpServer(s)
-            await p?.close()
-            await store.close()
+            // before the store they replicate; every step runs even if one before it fails
+            let failed: unknown = null
+            const steps: Array<[string, () => Promise<void> | undefined]> = [
+              ['LAN discovery', () => l?.close()],
+              ['swarm', () => w?.close()],
+              ['delivery view', async () => { await d.close() }],
+              ['sync', async () => { await y.close() }],
+              ['relay', async () => { await r.close() }],
+              ['HTTP server', async () => { await closeHttpServer(s) }],
+              ['portal', () => p?.close()],
+              ['store', async () => { await store.close() }]
+            ]
+            for (const [what, step] of steps) {
+              try {
+                await step()
+              } catch (err) {
+                log.error({ err }, `closing the ${what} failed`)
+                failed ??= err
+              }
+            }
+            if (failed !== null) throw failed
           })()
         }
         await closing

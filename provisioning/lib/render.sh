@@ -105,6 +105,9 @@ render_node_config () {
   printf '  "lan": %s,\n' "$([[ $S_LAN == yes ]] && echo true || echo false)"
   printf '  "swarm": %s,\n' "$(json_str "$S_SWARM")"
   if [[ $S_ROLE == hotspot ]]; then
+    # a default route through the access point is never an uplink (swarm auto); with
+    # --interface wlan1 the built-in wlan0 may well be the uplink
+    printf '  "apInterface": %s,\n' "$(json_str "$S_INTERFACE")"
     # the captive portal sends phones to the node's address on port 80 (nft redirects it), and
     # finds their MAC addresses in our dnsmasq's leases
     printf '  "portal": {\n'
@@ -276,6 +279,18 @@ render_regdom () {
   cat <<EOF
 # Outpost: Wi-Fi regulatory country (the radio stays blocked on Raspberry Pi OS until it is set)
 options cfg80211 ieee80211_regdom=$S_COUNTRY
+EOF
+}
+
+# /usr/local/bin/outpost: the command line with the Node.js the service runs (which may not be on
+# PATH: /usr/local/lib/outpost-node on Bookworm)
+render_cli_wrapper () {
+  cat <<EOF
+#!/bin/sh
+# Outpost's command line (outpost help), written by provision.sh: edits are replaced.
+# Commands that write into the node's data dir run as its user, e.g.
+#   sudo -u $SERVICE_USER outpost community request --data $STATE
+exec $NODE_BIN $PREFIX/bin/outpost.js "\$@"
 EOF
 }
 

@@ -180,6 +180,7 @@ write_files () {
     put_file "$ETC/admin-password.scrypt" 0640 "root:$SERVICE_USER" < <(admin_hash)
     node_inputs+=("$ETC/admin-password.scrypt")
   fi
+  put_file /usr/local/bin/outpost 0755 root:root < <(render_cli_wrapper)
   put_file "$ETC/outpost.conf" 0644 root:root < <(render_saved_settings)
   put_file "$ETC/secrets.conf" 0600 root:root < <(render_secrets)
   put_file /etc/hostname 0644 root:root < <(printf '%s\n' "$S_HOSTNAME")

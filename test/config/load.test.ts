@@ -53,7 +53,7 @@ t.test('the embedded defaults are a local development node', async t => {
     role: 'hotspot',
     community: null,
     syncPort: 7707,
-    syncHost: '0.0.0.0',
+    syncHost: '127.0.0.1',
     peers: [],
     lan: false,
     lanInterfaces: [],
@@ -332,6 +332,16 @@ t.test('a lowered max-limit takes the unset default-limit with it', async t => {
   t.equal(c.limits.maxLimit, 50)
   t.equal(c.limits.defaultLimit, 50)
   t.equal(load({ argv: ['--max-limit', '50', '--default-limit', '20'] }).limits.defaultLimit, 20)
+})
+
+t.test('the sync port stays on loopback with the node unless it serves the network or the LAN', async t => {
+  t.equal(load().syncHost, '127.0.0.1', 'npm start opens nothing to the network')
+  t.equal(load({ argv: ['--host', '::1'] }).syncHost, '::1')
+  t.equal(load({ argv: ['--host', 'localhost'] }).syncHost, 'localhost')
+  t.equal(load({ argv: ['--host', '0.0.0.0'] }).syncHost, '0.0.0.0', 'a hotspot node listens everywhere')
+  t.equal(load({ argv: ['--lan'] }).syncHost, '0.0.0.0', 'LAN peers must reach the advertised port')
+  t.equal(load({ argv: ['--sync-host', '0.0.0.0'] }).syncHost, '0.0.0.0', 'an explicit setting wins')
+  t.equal(load({ env: { OUTPOST_SYNC_HOST: '10.0.0.1' } }).syncHost, '10.0.0.1')
 })
 
 t.test('port 0 twice is fine (any free port)', async t => {

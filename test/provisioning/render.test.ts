@@ -242,6 +242,29 @@ t.test('bad flags and settings give a clear error and a non-zero exit', async t 
   t.match(notTty.stderr, /pass --yes/)
 })
 
+t.test('the node knows which interface is the access point (a route through it is no uplink)', async t => {
+  const { root } = await renderHotspot(t, ['--interface', 'wlan1'])
+  ensureBuilt()
+  const cfg = await check(process.execPath, [BIN, 'config', '--config', join(root, 'etc', 'outpost', 'config.json')])
+  t.equal(cfg.code, 0, cfg.out.slice(0, 300))
+  t.match(JSON.parse(cfg.out), { apInterface: 'wlan1' }, 'with --interface wlan1, wlan0 may be the uplink')
+})
+
+t.test('outpost is on PATH with the Node.js the service runs', async t => {
+  const { root } = await renderHotspot(t)
+  const wrapper = join(root, 'usr/local/bin/outpost')
+  t.equal(statSync(wrapper).mode & 0o777, 0o755)
+  const text = readFileSync(wrapper, 'utf8')
+  t.match(text, `exec ${process.execPath} /opt/outpost/bin/outpost.js "$@"`, 'the --node-bin, not whatever node is on PATH')
+  // run it against this checkout instead of /opt/outpost
+  ensureBuilt()
+  const local = join(root, 'outpost-here')
+  writeFileSync(local, text.replace('/opt/outpost', ROOT), { mode: 0o755 })
+  const v = await check(local, ['community', '--help'])
+  t.equal(v.code, 0, v.out)
+  t.match(v.out, /Usage: outpost community/)
+})
+
 t.test('relay role: no access point, DHCP, DNS or firewall; files of an earlier hotspot run removed', async t => {
   const { root } = await renderHotspot(t)
   const r = await runScript(PROVISION, ['--yes', '--node-bin', process.execPath, '--root', root, '--role', 'relay'])

@@ -2,16 +2,23 @@ import { useEffect, useReducer, useState } from 'preact/hooks'
 import { app } from '../state.js'
 import { parseRoute, type Route } from '../lib/env.js'
 
-/** Re-renders the component whenever the shared state changes (batched per frame). */
+/**
+ * Re-renders the component whenever the shared state changes (batched per frame). The effect
+ * subscribes only after the next frame: a change in between (the socket opening) is caught by
+ * comparing the state's version with the one this render saw.
+ */
 export function useApp (): typeof app {
   const [, tick] = useReducer((n: number) => n + 1, 0)
+  const seen = app.version
   useEffect(() => {
     let queued = false
-    return app.on(() => {
+    const off = app.on(() => {
       if (queued) return
       queued = true
       requestAnimationFrame(() => { queued = false; tick(0) })
     })
+    if (app.version !== seen) tick(0)
+    return off
   }, [])
   return app
 }

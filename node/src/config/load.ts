@@ -6,6 +6,7 @@ import { CONFIG_ENV, CONFIG_FLAG, settingByFlag, settingByKey, settings } from '
 import type { DefaultsContext, Setting, SettingKey } from './schema.js'
 import { InvalidValue, checkValue, isList, parseText, show } from './values.js'
 import { suggest } from './suggest.js'
+import { isLoopback } from '../portal/hosts.js'
 
 export interface LoadConfigInput {
   /** Arguments after the command name, e.g. `['--port', '9000']`. */
@@ -222,6 +223,12 @@ function crossCheck (values: Map<SettingKey, unknown>, sources: Map<SettingKey, 
     values.set('limits.defaultLimit', Math.min(num('limits.defaultLimit'), num('limits.maxLimit')))
   }
 
+  // a node that only listens on loopback (npm start) keeps its sync port there too, unless it
+  // advertises itself on the LAN: nothing of a development node is reachable from the network
+  if (src('syncHost').rank === DEFAULT && isLoopbackHost(values.get('host') as string) && values.get('lan') !== true) {
+    values.set('syncHost', values.get('host'))
+  }
+
   for (const [small, large] of ORDER) {
     if (num(small) <= num(large)) continue
     if (src(small).rank >= src(large).rank) {
@@ -237,6 +244,10 @@ function crossCheck (values: Map<SettingKey, unknown>, sources: Map<SettingKey, 
     const s = src(blamed)
     throw new ConfigError(s.setting, `${s.prefix}: must differ from ${other} (${num(other)})`)
   }
+}
+
+function isLoopbackHost (host: string): boolean {
+  return host === 'localhost' || isLoopback(host)
 }
 
 function build (values: Map<SettingKey, unknown>): Config {

@@ -114,8 +114,9 @@ const specs: { [K in SettingKey]: Spec } = {
     arg: 'HOST',
     kind: { type: 'host' },
     group: 'sync',
-    doc: 'Node-to-node sync listen address (0.0.0.0 = every interface, as LAN peers need).',
-    default: () => '0.0.0.0'
+    doc: 'Node-to-node sync listen address (0.0.0.0 = every interface, as LAN peers need); by default the listen address when that is loopback and LAN discovery is off, so a development node opens nothing to the network.',
+    default: () => '0.0.0.0',
+    defaultDoc: '`0.0.0.0` (`--host` if loopback and no `--lan`)'
   },
   peers: {
     flag: 'peer',
@@ -165,7 +166,7 @@ const specs: { [K in SettingKey]: Spec } = {
     arg: 'IFACE',
     kind: { type: 'name' },
     group: 'sync',
-    doc: 'The access point\'s network interface: a default route through it is not an uplink (swarm auto).',
+    doc: 'The access point\'s network interface: a default route through it is not an uplink (swarm auto). Ignored in the relay role.',
     default: () => 'wlan0'
   },
   swarmBudget: {

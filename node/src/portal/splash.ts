@@ -34,6 +34,7 @@ export function renderSplash (c: SplashContent): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${title}</title>
 <link rel="stylesheet" href="/portal/splash.css">
 </head>

@@ -95,7 +95,8 @@ export async function startSwarm (config: Config, sync: SyncManager, log: Logger
     sync.handleStream(stream, { remotePublicKey: info.remotePublicKey, source: 'swarm' })
   })
   const uplink = new UplinkMonitor({
-    apInterface: config.apInterface,
+    // a relay serves no access point: any interface with a default route is its uplink
+    ...(config.role === 'relay' ? {} : { apInterface: config.apInterface }),
     ...(bootstrap.length > 0 ? { bootstrap } : {}),
     ...(opts.uplinkIntervalMs !== undefined ? { intervalMs: opts.uplinkIntervalMs } : {}),
     log

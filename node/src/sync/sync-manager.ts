@@ -118,10 +118,11 @@ export class SyncManager {
     }
     if (this.listenOpts !== null) {
       const server = net.createServer(socket => { this.accept(socket) })
-      server.on('error', err => this.log.error({ err }, 'sync listener failed'))
       this.server = server
       try {
         this.address = await listenTcp(server, this.listenOpts.host, this.listenOpts.port)
+        // after the listen: a failed listen is reported once, below
+        server.on('error', err => this.log.error({ err }, 'sync listener failed'))
         this.log.info({ ...this.address, node: this.keyPair.publicKey.toString('hex') }, 'sync port open')
       } catch (err) {
         // the relay still serves phones; peers can still be dialed
