@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import type { Logger } from 'pino'
+import { writeFileDurable } from '../store/node-file.js'
 
 export interface PortalClientsOptions {
   /** The JSON file in the data directory. */
@@ -41,7 +42,7 @@ export class PortalClients {
   async open (): Promise<void> {
     // a temp file left by a power cut mid-write: the renamed file is the truth
     const dir = path.dirname(this.opts.file)
-    const stale = `${path.basename(this.opts.file)}.tmp-`
+    const stale = `${path.basename(this.opts.file)}.tmp`
     for (const name of await fs.readdir(dir).catch(() => [])) {
       if (name.startsWith(stale)) await fs.rm(path.join(dir, name), { force: true })
     }
@@ -121,22 +122,6 @@ export class PortalClients {
 
   private async write (): Promise<void> {
     this.trim()
-    const file = this.opts.file
-    const tmp = `${file}.tmp-${process.pid}`
-    const body = JSON.stringify({ v: FORMAT, clients: [...this.clients] }) + '\n'
-    const fh = await fs.open(tmp, 'w', 0o600)
-    try {
-      await fh.writeFile(body)
-      await fh.sync()
-    } finally {
-      await fh.close()
-    }
-    await fs.rename(tmp, file)
-    const dir = await fs.open(path.dirname(file), 'r')
-    try {
-      await dir.sync()
-    } finally {
-      await dir.close()
-    }
+    await writeFileDurable(this.opts.file, JSON.stringify({ v: FORMAT, clients: [...this.clients] }) + '\n', 0o600)
   }
 }
