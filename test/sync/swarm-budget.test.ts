@@ -54,6 +54,9 @@ t.test('swarm data budget per uplink session', async t => {
   // the uplink comes up again (the monitor's transition; UplinkMonitor's own tests cover how it decides)
   h.uplink.emit('change', 'online')
   t.equal(budget().spent, false, 'a new uplink session has a fresh budget')
-  await until(() => (remoteNow()?.available ?? 0) > (remote?.available ?? 0), 30_000, 'more blocks in the new uplink session')
-  t.pass(`new session: ${remoteNow()?.available ?? 0} blocks here`)
+  // data flows again under the fresh budget. (Not asserted: that the contiguous length grows.
+  // Hypercore requests many blocks at once, so a budget of a few blocks may be spent on blocks
+  // that complete out of order, or on halves of blocks; that failed now and then under load.)
+  await until(() => budget().used > 0, 30_000, 'data in the new uplink session')
+  t.pass(`new session: ${budget().used} B received, ${remoteNow()?.available ?? 0} blocks here contiguously`)
 })
