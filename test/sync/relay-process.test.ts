@@ -41,7 +41,10 @@ t.test('a relay carried from site A to site B delivers A\'s events to B; A and B
   t.pass(`the relay took A's 31 events in ${Date.now() - t0} ms`)
 
   // the relay showed a relay certificate: for A's delivery view, A's posts have left the site
-  await until(async () => (await getJson(a.port, '/api/sync')).delivery?.notLeftSince === null, 10_000, 'A sees its posts carried off')
+  await until(async () => {
+    const d = (await getJson(a.port, '/api/sync')).delivery
+    return d?.lastWiderContact !== null && d?.notLeftSince === null
+  }, 10_000, 'A sees its posts carried off')
   const delivery = (await getJson(a.port, '/api/sync')).delivery
   t.equal(delivery.pendingBlocks, 0, 'nothing of A waits for the wider community')
   t.ok(delivery.lastWiderContact !== null, 'the relay counts as contact with the wider community')
