@@ -19,7 +19,7 @@ export interface SyncNode { dir: string, store: Store, sync: SyncManager, keyPai
  * A real store and sync manager in a temp dir, listening on 127.0.0.1; admitted with the
  * community secret unless `admitted: false`. Closed (sync, then store) when the test ends.
  */
-export async function createSyncNode (t: Test, community: Community, opts: { dir?: string, admitted?: boolean, listen?: boolean, idleTimeoutMs?: number, relay?: boolean } = {}): Promise<SyncNode> {
+export async function createSyncNode (t: Test, community: Community, opts: { dir?: string, admitted?: boolean, listen?: boolean, idleTimeoutMs?: number, relay?: boolean, priorities?: boolean } = {}): Promise<SyncNode> {
   const dir = opts.dir ?? await mkdtemp(path.join(tmpdir(), 'outpost-test-sync-'))
   if (opts.dir === undefined) t.teardown(() => rm(dir, { recursive: true, force: true }))
   const relay = opts.relay === true
@@ -27,7 +27,7 @@ export async function createSyncNode (t: Test, community: Community, opts: { dir
   const keyPair = await loadIdentity(dir, { create: true }) as KeyPair
   const admission = opts.admitted === false || community.secretKey === null ? null : admitNode(community, keyPair.publicKey, relay ? 'relay' : 'node')
   // a relay gets a relay certificate but only the public part of the community
-  const sync = new SyncManager({ store, community: relay ? { ...community, secretKey: null } : community, keyPair, admission, relay, dataDir: dir, log: testLogger(), listen: opts.listen === false ? null : { host: '127.0.0.1', port: 0 }, ...(opts.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: opts.idleTimeoutMs }) })
+  const sync = new SyncManager({ store, community: relay ? { ...community, secretKey: null } : community, keyPair, admission, relay, dataDir: dir, log: testLogger(), listen: opts.listen === false ? null : { host: '127.0.0.1', port: 0 }, ...(opts.priorities === false ? { priorities: false } : {}), ...(opts.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: opts.idleTimeoutMs }) })
   const addr = await sync.start()
   let closed = false
   const close = async (): Promise<void> => {

@@ -15,7 +15,8 @@ export const P = {
   expires: 0x0a, // Z ts id (NIP-40)
   checkpoint: 0x0b, // L logKey -> next block + log number
   meta: 0x0c, // N name -> value
-  logNum: 0x0d // G logNum -> logKey
+  logNum: 0x0d, // G logNum -> logKey
+  blockPriority: 0x0e // B logNum block -> priority class of the block (events/priority.ts)
 } as const
 
 const MAX_TS = 0xffffffff
@@ -53,6 +54,7 @@ export const expiresKey = (t: number, id: Buffer): Buffer => key(P.expires, ts(t
 export const checkpointKey = (logKey: Buffer): Buffer => key(P.checkpoint, logKey)
 export const metaKey = (name: string): Buffer => key(P.meta, Buffer.from(name))
 export const logNumKey = (n: number): Buffer => key(P.logNum, n)
+export const blockPriorityKey = (logNum: number, block: number): Buffer => key(P.blockPriority, logNum, block)
 
 /**
  * A time-ordered index range: `prefixParts` identify the cursor (e.g. an author), and the

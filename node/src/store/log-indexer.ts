@@ -10,6 +10,21 @@ import type { IndexDb, IndexBatch } from './index-db.js'
 import type { Indexer, IndexOutcome } from './indexer.js'
 import { decodeBlock } from './block-codec.js'
 import * as K from './keys.js'
+import { Priority, priorityOf, type PriorityRun } from '../events/priority.js'
+
+type Decoded = Array<{ event: NostrEvent, json: string, seq: number, offset: number }>
+
+/** A block's class: its most urgent line's (a line that does not parse counts as bulky). */
+function blockPriority (lines: ReturnType<typeof decodeBlock>): Priority {
+  let p: Priority = Priority.Bulk
+  for (const line of lines) {
+    if ('error' in line) continue
+    const kind = typeof line.value === 'object' && line.value !== null ? (line.value as { kind?: unknown }).kind : undefined
+    const q = priorityOf(kind, line.json.length)
+    if (q < p) p = q
+  }
+  return p
+}
 
 const FLUSH_EVERY_BLOCKS = 64
 
@@ -110,6 +125,9 @@ export class LogIndexer {
         const it = items[i] as { event: NostrEvent, json: string }
         out.push(await this.indexer.index(b, it.event, it.json, { log: cp.num, block: seq, offset: i }, now))
       }
+      let p: Priority = Priority.Bulk
+      for (const it of items) { const q = priorityOf(it.event.kind, it.json.length); if (q < p) p = q }
+      this.putPriority(b, cp.num, seq, p)
       this.setCheckpoint(b, core, seq + 1, cp.num)
       await this.flushCheckpoint(b, core, seq + 1, cp.num)
       return out
@@ -124,7 +142,7 @@ export class LogIndexer {
    * Untrusted logs (replicated from peers) are checked exactly like a client's events; an
    * invalid event is skipped and counted, and does not stop the rest. Returns events indexed.
    */
-  async catchUp (core: Hypercore, opts: { trusted: boolean, onStored?: (e: NostrEvent) => void, maxBlocks?: number }): Promise<number> {
+  async catchUp (core: Hypercore, opts: { trusted: boolean, onStored?: (e: NostrEvent) => void, maxBlocks?: number, skip?: (seq: number) => boolean }): Promise<number> {
     let b = this.idx.batch()
     const cp = await this.checkpoint(b, core)
     if (cp.next > core.length) {
@@ -138,22 +156,16 @@ export class LogIndexer {
       while (seq < end) {
         const blocks: Array<{ seq: number, block: Buffer }> = []
         while (seq < end && blocks.length < FLUSH_EVERY_BLOCKS) {
+          // already indexed out of order (indexBlocks): its keys are written, skip it
+          if (opts.skip?.(seq) === true) { seq++; continue }
           const block = await core.get(seq, { wait: false })
           if (block === null) break
           blocks.push({ seq, block })
           seq++
         }
-        if (blocks.length === 0) break
-        const now = this.now()
-        const items = await this.decode(core, blocks, opts.trusted, now)
-        await this.indexer.prefetch(b, items.map(it => it.event))
-        const fresh: NostrEvent[] = []
-        for (const it of items) {
-          if (await this.indexer.index(b, it.event, it.json, { log: cp.num, block: it.seq, offset: it.offset }, now) === 'stored') {
-            stored++
-            fresh.push(it.event)
-          }
-        }
+        if (blocks.length === 0 && seq < end) break
+        const fresh = await this.indexItems(b, core, cp.num, blocks, opts.trusted)
+        stored += fresh.length
         this.setCheckpoint(b, core, seq, cp.num)
         await this.flushCheckpoint(b, core, seq, cp.num)
         if (opts.onStored !== undefined) for (const e of fresh) opts.onStored(e)
@@ -166,12 +178,89 @@ export class LogIndexer {
     return stored
   }
 
-  private async decode (core: Hypercore, blocks: Array<{ seq: number, block: Buffer }>, trusted: boolean, now: number): Promise<Array<{ event: NostrEvent, json: string, seq: number, offset: number }>> {
-    const out: Array<{ event: NostrEvent, json: string, seq: number, offset: number }> = []
+  /**
+   * Indexes the events of these blocks (checked unless trusted) into `b` and records each
+   * block's priority class; returns the events newly stored. Does not move the checkpoint.
+   */
+  private async indexItems (b: IndexBatch, core: Hypercore, num: number, blocks: Array<{ seq: number, block: Buffer }>, trusted: boolean): Promise<NostrEvent[]> {
+    const now = this.now()
+    const items = await this.decode(core, blocks, trusted, now, (seq, p) => { this.putPriority(b, num, seq, p) })
+    await this.indexer.prefetch(b, items.map(it => it.event))
+    const fresh: NostrEvent[] = []
+    for (const it of items) {
+      if (await this.indexer.index(b, it.event, it.json, { log: num, block: it.seq, offset: it.offset }, now) === 'stored') fresh.push(it.event)
+    }
+    return fresh
+  }
+
+  private putPriority (b: IndexBatch, num: number, seq: number, p: Priority): void {
+    b.putBlind(K.blockPriorityKey(num, seq), Buffer.from([p]))
+  }
+
+  /**
+   * Indexes blocks of a replicated log that arrived ahead of its checkpoint (fetched by
+   * priority: a message behind bulky data). Blocks below the checkpoint or not here are left
+   * out. The checkpoint stays; catchUp() later skips what the caller says was done here
+   * (indexing twice would only cost time: a second pass finds every event a duplicate).
+   * Returns the blocks indexed.
+   */
+  async indexBlocks (core: Hypercore, seqs: number[], opts: { onStored?: (e: NostrEvent) => void } = {}): Promise<number[]> {
+    const b = this.idx.batch()
+    const cp = await this.checkpoint(b, core)
+    const blocks: Array<{ seq: number, block: Buffer }> = []
+    for (const seq of seqs) {
+      if (seq < cp.next || seq >= core.length || !await core.has(seq)) continue
+      const block = await core.get(seq, { wait: false })
+      if (block !== null) blocks.push({ seq, block })
+    }
+    if (blocks.length === 0) return []
+    const countBefore = this.indexer.count
+    try {
+      const fresh = await this.indexItems(b, core, cp.num, blocks, false)
+      this.setCheckpoint(b, core, cp.next, cp.num)
+      await this.flushCheckpoint(b, core, cp.next, cp.num)
+      if (opts.onStored !== undefined) for (const e of fresh) opts.onStored(e)
+    } catch (err) {
+      this.indexer.count = countBefore
+      throw err
+    }
+    return blocks.map(x => x.seq)
+  }
+
+  /**
+   * The priority classes this index knows for blocks [from, to) of a log, as runs (blocks not
+   * indexed here are left out), at most `maxRuns` of them. `end` is where the answer stops.
+   */
+  async priorityRuns (logKey: Buffer, from: number, to: number, maxRuns: number): Promise<{ runs: PriorityRun[], end: number }> {
+    const v = await this.idx.get(K.checkpointKey(logKey))
+    if (v === null || to <= from) return { runs: [], end: from }
+    const num = v.readUInt32BE(4)
+    const runs: PriorityRun[] = []
+    let end = to
+    const it = this.idx.iterator({ gte: K.blockPriorityKey(num, from), lt: K.blockPriorityKey(num, to) })
+    try {
+      for await (const { key, value } of it) {
+        const seq = key.readUInt32BE(5)
+        const p = (value[0] ?? Priority.Bulk) as Priority
+        const last = runs[runs.length - 1]
+        if (last !== undefined && last.priority === p && last.start + last.length === seq) { last.length++; continue }
+        if (runs.length === maxRuns) { end = seq; break }
+        runs.push({ start: seq, length: 1, priority: p })
+      }
+    } finally {
+      it.destroy()
+    }
+    return { runs, end }
+  }
+
+  private async decode (core: Hypercore, blocks: Array<{ seq: number, block: Buffer }>, trusted: boolean, now: number, onBlock: (seq: number, p: Priority) => void): Promise<Decoded> {
+    const out: Decoded = []
     const logHex = core.key.toString('hex')
     let bad = 0
     for (const { seq, block } of blocks) {
-      decodeBlock(block).forEach((line, offset) => {
+      const lines = decodeBlock(block)
+      onBlock(seq, blockPriority(lines))
+      lines.forEach((line, offset) => {
         if ('error' in line) { bad++; return }
         // limits are not re-applied to our own log: they may have changed since it was written
         const v = trusted

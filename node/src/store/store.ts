@@ -7,6 +7,7 @@ import type { Logger } from 'pino'
 import type { Limits, StoreOptions } from '../config/types.js'
 import type { EventSource, Filter, NostrEvent } from '../events/types.js'
 import { isEphemeral } from '../events/event.js'
+import { priorityOf, type PriorityRun } from '../events/priority.js'
 import { validateEvent } from '../events/validate.js'
 import { filterError, normalizeFilter } from '../events/filter.js'
 import { loadVerifier, type SignatureVerifier } from '../events/verify.js'
@@ -55,6 +56,13 @@ const MIN_VERIFY_PIECE = 16
 
 /** Blocks appended but not yet fsynced + indexed + answered, before appending waits. */
 const MAX_UNSETTLED_BLOCKS = 4
+
+/** The batch split by priority class, most urgent first, arrival order kept within a class. */
+function byPriority (batch: Pending[]): Pending[][] {
+  const groups: Pending[][] = [[], [], []]
+  for (const p of batch) (groups[priorityOf(p.event.kind, p.json.length)] as Pending[]).push(p)
+  return groups.filter(g => g.length > 0)
+}
 
 /**
  * The node's event store: the node log (hypercore, durable group commit) plus the derived
@@ -242,8 +250,12 @@ export class Store implements EventStore {
         batch.push(next)
         this.queue.shift()
       }
-      await this.commit(batch)
-      while (this.unsettled.length >= MAX_UNSETTLED_BLOCKS) await this.unsettled[0]
+      // one block per priority class (messages, text, bulky), so a peer on a thin uplink can
+      // fetch blocks by class; a batch of one class (the common case) stays one block
+      for (const group of byPriority(batch)) {
+        await this.commit(group)
+        while (this.unsettled.length >= MAX_UNSETTLED_BLOCKS) await this.unsettled[0]
+      }
     }
   }
 
@@ -343,14 +355,28 @@ export class Store implements EventStore {
    * Sync hook: indexes what a replicated (untrusted) log holds contiguously past its
    * checkpoint, with the same checks as a client's events, and fans out what was stored.
    */
-  async indexReplicatedLog (core: Hypercore, opts: { stop?: () => boolean } = {}): Promise<number> {
+  async indexReplicatedLog (core: Hypercore, opts: { stop?: () => boolean, skip?: (seq: number) => boolean } = {}): Promise<number> {
     let stored = 0
     // a few blocks per turn of the write lock: a long catch-up must not hold up phones' OKs
     while (this.closing === null && opts.stop?.() !== true) {
-      stored += await this.withWriteLock(async () => await this.logIndexer.catchUp(core, { trusted: false, onStored: e => { this.emit(e) }, maxBlocks: REPLICATED_BLOCKS_PER_TURN }))
+      stored += await this.withWriteLock(async () => await this.logIndexer.catchUp(core, { trusted: false, onStored: e => { this.emit(e) }, maxBlocks: REPLICATED_BLOCKS_PER_TURN, ...(opts.skip === undefined ? {} : { skip: opts.skip }) }))
       if (await this.logIndexer.indexedLength(core) >= core.contiguousLength) break
     }
     return stored
+  }
+
+  /**
+   * Sync hook: indexes blocks of a replicated log that arrived ahead of the contiguous part
+   * (fetched by priority), checked like a client's events; returns the blocks indexed.
+   */
+  async indexReplicatedBlocks (core: Hypercore, seqs: number[]): Promise<number[]> {
+    if (this.closing !== null || seqs.length === 0) return []
+    return await this.withWriteLock(async () => await this.logIndexer.indexBlocks(core, seqs, { onStored: e => { this.emit(e) } }))
+  }
+
+  /** Sync hook: the priority classes of a log's blocks [from, to) that this index knows. */
+  async priorityRuns (logKey: Buffer, from: number, to: number, maxRuns: number): Promise<{ runs: PriorityRun[], end: number }> {
+    return await this.logIndexer.priorityRuns(logKey, from, to, maxRuns)
   }
 
   /** Sync hook: events skipped as invalid in a log (hex key) since start. */

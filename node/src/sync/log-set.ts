@@ -7,18 +7,45 @@ import type { Store } from '../store/store.js'
 import type { Community } from './community.js'
 import { verifyEntry, type LogEntry } from './admission.js'
 import { writeFileDurable } from '../store/node-file.js'
+import { Priority, type PriorityRun } from '../events/priority.js'
 
 /** Most logs of other nodes one node carries (bounded memory: ~11 KB heap per open core). */
 export const MAX_LOGS = 10_000
+
+interface Range { done (): Promise<void>, destroy (): void }
 
 interface Held {
   entry: LogEntry
   core: Hypercore
   own: boolean
-  range: { destroy (): void } | null
+  /** The linear download of everything (closed while urgent blocks go first). */
+  range: Range | null
   indexing: Promise<void> | null
   again: boolean
+  /** idle: in order; asking: waiting for a peer to say which blocks are urgent; fetching: urgent ones first. */
+  stage: 'idle' | 'asking' | 'fetching'
+  askTimer: NodeJS.Timeout | null
+  askedAt: number
+  /** Urgent blocks asked for and not yet here. */
+  wanted: Set<number>
+  stageRanges: Range[]
+  /** Urgent blocks that arrived, to index ahead of the contiguous part. */
+  arrived: number[]
+  /** Blocks indexed ahead of the contiguous part (the in-order catch-up skips them). */
+  ahead: Set<number>
 }
+
+/** Fewer missing blocks than this are fetched in order, with no round trip for priorities. */
+export const PRIORITY_MIN_BACKLOG = 2
+/** How long to wait for a peer to say which blocks are urgent before fetching in order. */
+const PRIORITY_ANSWER_MS = 3000
+/** While fetching in order, how often a peer is asked again (new messages may be behind bulk). */
+const PRIORITY_REASK_MS = 5000
+/** How long one class of blocks may hold back the next; then everything is fetched side by side. */
+const PRIORITY_STAGE_MS = 60_000
+
+/** A priority request for the missing part of a log (LogSet 'backlog' event). */
+export interface Backlog { log: Buffer, from: number, to: number }
 
 interface SyncFileV1 {
   version: 1
@@ -49,13 +76,19 @@ export class LogSet extends EventEmitter {
   private saving: Promise<void> = Promise.resolve()
   private closed = false
   private full = false
+  private readonly priorities: boolean
 
-  constructor (opts: { store: Store, community: Community, dataDir: string, log: Logger }) {
+  /**
+   * `priorities: false` fetches every log strictly in order (the behaviour before priority
+   * classes; kept for the benchmark's side-by-side figure).
+   */
+  constructor (opts: { store: Store, community: Community, dataDir: string, log: Logger, priorities?: boolean }) {
     super()
     this.store = opts.store
     this.community = opts.community
     this.dataDir = opts.dataDir
     this.log = opts.log
+    this.priorities = opts.priorities !== false
   }
 
   /**
@@ -133,15 +166,130 @@ export class LogSet extends EventEmitter {
     const ownCore = own ? this.store.nodeLog.logs.find(c => c.key.equals(entry.log)) : undefined
     // our own logs are open in NodeLog; a session of our own keeps replicated ones alive
     const core = ownCore ?? this.store.corestore.get({ key: entry.log })
-    const h: Held = { entry, core, own: ownCore !== undefined, range: null, indexing: null, again: false }
+    const h: Held = { entry, core, own: ownCore !== undefined, range: null, indexing: null, again: false, stage: 'idle', askTimer: null, askedAt: 0, wanted: new Set(), stageRanges: [], arrived: [], ahead: new Set() }
     this.held.set(hex, h)
     await core.ready()
     if (h.own) return
-    h.range = core.download({ start: 0, end: -1, linear: true })
-    const kick = (): void => { this.index(h) }
-    core.on('append', kick)
-    core.on('download', kick)
+    core.on('append', () => { this.consider(h); this.index(h) })
+    core.on('peer-add', () => { this.consider(h) })
+    core.on('download', (seq: number) => {
+      if (h.wanted.delete(seq)) h.arrived.push(seq)
+      this.index(h)
+    })
+    this.consider(h)
     this.index(h)
+  }
+
+  /**
+   * Decides how the missing part of a replicated log is fetched. A few blocks: in order. More
+   * (a backlog, as when an uplink comes up): first ask the peers which blocks hold private
+   * messages and which short text (they answer from their index), fetch those first, then the
+   * rest in order, so a budget or a thin uplink is spent on messages before bulky data. While
+   * nothing is known the log is not fetched at all: a fresh log learns its length from the
+   * first peer, which calls this again.
+   */
+  private consider (h: Held): void {
+    if (this.closed || h.own || h.stage !== 'idle') return
+    const { core } = h
+    const backlog = core.length - core.contiguousLength
+    if (core.length === 0) return
+    if (!this.priorities || backlog < PRIORITY_MIN_BACKLOG) { this.fetchAll(h); return }
+    // already fetching in order: ask again now and then, without pausing
+    if (h.range !== null && Date.now() - h.askedAt < PRIORITY_REASK_MS) return
+    h.stage = 'asking'
+    h.askedAt = Date.now()
+    h.askTimer = setTimeout(() => {
+      h.askTimer = null
+      if (h.stage !== 'asking') return
+      h.stage = 'idle'
+      this.fetchAll(h)
+    }, PRIORITY_ANSWER_MS)
+    h.askTimer.unref()
+    const b: Backlog = { log: h.entry.log, from: core.contiguousLength, to: core.length }
+    this.log.debug({ log: h.entry.log.toString('hex'), from: b.from, to: b.to }, 'asking peers which blocks are urgent')
+    this.emit('backlog', b)
+  }
+
+  private fetchAll (h: Held): void {
+    if (h.range === null && !this.closed) h.range = h.core.download({ start: 0, end: -1, linear: true }) as Range
+  }
+
+  /**
+   * A peer's answer to a 'backlog' request: the priority class of blocks [from, end) of a log,
+   * as far as its index knows them. The first answer naming urgent blocks we lack is acted on.
+   */
+  prioritize (log: Buffer, from: number, end: number, runs: PriorityRun[]): void {
+    const h = this.held.get(log.toString('hex'))
+    if (h === undefined || h.own || h.stage !== 'asking' || this.closed) return
+    h.stage = 'fetching' // this answer is being looked at; others wait
+    this.plan(h, from, end, runs).then(stages => {
+      if (stages === null) {
+        // nothing urgent we lack: the peer knows every missing block (fetch in order now), or
+        // not (wait for another peer's answer or the timer)
+        if (h.stage === 'fetching') h.stage = 'asking'
+        return
+      }
+      if (h.askTimer !== null) { clearTimeout(h.askTimer); h.askTimer = null }
+      if (stages.every(x => x.length === 0)) { h.stage = 'idle'; this.fetchAll(h); return }
+      h.range?.destroy()
+      h.range = null
+      this.log.debug({ log: log.toString('hex'), messages: stages[0]?.length, text: stages[1]?.length }, 'fetching urgent blocks first')
+      this.fetchStages(h, stages).catch(err => { this.log.error({ err }, 'fetching urgent blocks failed') }).finally(() => {
+        for (const r of h.stageRanges) r.destroy()
+        h.stageRanges = []
+        h.wanted.clear()
+        h.stage = 'idle'
+        if (this.closed) return
+        this.fetchAll(h)
+        this.consider(h)
+      })
+    }, err => {
+      this.log.error({ err }, 'planning urgent blocks failed')
+      h.stage = 'idle'
+      this.fetchAll(h)
+    })
+  }
+
+  /**
+   * The missing blocks of each urgent class (messages, text) an answer names; [] for both
+   * when the answer covers every missing block and none is urgent; null when it covers only
+   * part of them and names nothing urgent.
+   */
+  private async plan (h: Held, from: number, end: number, runs: PriorityRun[]): Promise<number[][] | null> {
+    const stages: number[][] = [[], []]
+    const low = Math.max(from, h.core.contiguousLength)
+    const top = Math.min(end, h.core.length)
+    let known = 0
+    for (const r of runs) {
+      const a = Math.max(r.start, low)
+      const b = Math.min(r.start + r.length, top)
+      if (b <= a) continue
+      known += b - a
+      if (r.priority === Priority.Bulk) continue
+      const list = stages[r.priority] as number[]
+      for (let i = a; i < b; i++) if (!await h.core.has(i)) list.push(i)
+    }
+    if (stages.some(x => x.length > 0)) return stages
+    return known >= top - low ? [[], []] : null
+  }
+
+  /** Each class's blocks, one class after the other (a class holds the next back for at most PRIORITY_STAGE_MS). */
+  private async fetchStages (h: Held, stages: number[][]): Promise<void> {
+    for (const blocks of stages) {
+      if (this.closed) return
+      const missing: number[] = []
+      for (const i of blocks) if (!await h.core.has(i)) missing.push(i)
+      if (missing.length === 0) continue
+      for (const i of missing) h.wanted.add(i)
+      const r = h.core.download({ blocks: missing }) as Range
+      h.stageRanges.push(r)
+      let timer: NodeJS.Timeout | null = null
+      await Promise.race([
+        r.done().catch(() => {}),
+        new Promise<void>(resolve => { timer = setTimeout(resolve, PRIORITY_STAGE_MS); timer.unref() })
+      ])
+      if (timer !== null) clearTimeout(timer)
+    }
   }
 
   /** Serialised per log; coalesces bursts of 'download' events into one catch-up. */
@@ -152,7 +300,11 @@ export class LogSet extends EventEmitter {
       do {
         h.again = false
         try {
-          await this.store.indexReplicatedLog(h.core, { stop: () => this.closed })
+          if (h.arrived.length > 0) {
+            // urgent blocks that came ahead of the contiguous part: readable now, not when the bulk before them is here
+            for (const seq of await this.store.indexReplicatedBlocks(h.core, h.arrived.splice(0))) h.ahead.add(seq)
+          }
+          await this.store.indexReplicatedLog(h.core, { stop: () => this.closed, skip: seq => h.ahead.delete(seq) })
         } catch (err) {
           this.log.error({ err, log: h.entry.log.toString('hex') }, 'indexing a replicated log failed')
           return
@@ -173,6 +325,8 @@ export class LogSet extends EventEmitter {
         length,
         available: h.core.contiguousLength,
         lag: length - h.core.contiguousLength,
+        fetching: h.stage === 'fetching' ? 'urgent first' : h.stage === 'asking' ? 'asking peers for priorities' : 'in order',
+        urgentMissing: h.wanted.size,
         peers: h.core.peers.length,
         invalidEvents: this.store.invalidEvents(h.entry.log.toString('hex'))
       }
@@ -220,6 +374,8 @@ export class LogSet extends EventEmitter {
     for (const h of this.held.values()) {
       if (h.indexing !== null) await h.indexing
       if (h.own) continue
+      if (h.askTimer !== null) clearTimeout(h.askTimer)
+      for (const r of h.stageRanges) r.destroy()
       h.range?.destroy()
       await h.core.close().catch(() => {})
     }

@@ -1,5 +1,6 @@
 import c from 'compact-encoding'
 import type { LogEntry } from './admission.js'
+import { Priority, type PriorityRun } from '../events/priority.js'
 
 /** Our protomux channel: 'outpost/sync', one per community (id = channelId(community)). */
 export const CHANNEL_PROTOCOL = 'outpost/sync'
@@ -53,3 +54,39 @@ const entry = {
 
 /** Admitted logs the sender holds (sent in full on open, then each new one as it appears). */
 export const logList = c.array(entry)
+
+/** Most runs in one priority answer; a longer answer stops early and says where. */
+export const MAX_PRIORITY_RUNS = 4096
+/** Most blocks one priority request may cover. */
+export const MAX_PRIORITY_SPAN = 1 << 20
+
+/** "Which of blocks [from, to) of this log are messages, text, bulky?" */
+export interface PriorityRequest { log: Buffer, from: number, to: number }
+
+/** The classes the sender knows for blocks [from, end) of a log; blocks it has not indexed are left out. */
+export interface PriorityAnswer { log: Buffer, from: number, end: number, runs: PriorityRun[] }
+
+/**
+ * A codec for a message of fixed fields, encoded in the order given; `check` may reject a
+ * decoded value (a decode error: the stream is dropped).
+ */
+function struct<T extends object> (fields: Array<[keyof T, c.Encoder<any>]>, check?: (v: T) => void): c.Encoder<T> {
+  return {
+    preencode (state: c.State, m: T): void { for (const [k, enc] of fields) enc.preencode(state, m[k]) },
+    encode (state: c.State, m: T): void { for (const [k, enc] of fields) enc.encode(state, m[k]) },
+    decode (state: c.State): T {
+      const v: Record<string, unknown> = {}
+      for (const [k, enc] of fields) { const x: unknown = enc.decode(state); v[k as string] = Buffer.isBuffer(x) ? Buffer.from(x) : x }
+      check?.(v as T)
+      return v as T
+    }
+  }
+}
+
+export const priorityRequest = struct<PriorityRequest>([['log', c.fixed32], ['from', c.uint], ['to', c.uint]])
+
+const run = struct<PriorityRun>([['start', c.uint], ['length', c.uint], ['priority', c.uint]], r => {
+  if (r.priority > Priority.Bulk) throw new Error('unknown priority class')
+})
+
+export const priorityAnswer = struct<PriorityAnswer>([['log', c.fixed32], ['from', c.uint], ['end', c.uint], ['runs', c.array(run)]])

@@ -2,7 +2,7 @@ import Protomux from 'protomux'
 import type NoiseSecretStream from '@hyperswarm/secret-stream'
 import type { Logger } from 'pino'
 import type { LogEntry } from './admission.js'
-import { CHANNEL_PROTOCOL, MAX_ENTRIES_PER_MESSAGE, hello, logList, type Hello } from './messages.js'
+import { CHANNEL_PROTOCOL, MAX_ENTRIES_PER_MESSAGE, MAX_PRIORITY_RUNS, MAX_PRIORITY_SPAN, hello, logList, priorityAnswer, priorityRequest, type Hello, type PriorityAnswer, type PriorityRequest } from './messages.js'
 import { SYNC_PROTOCOL } from './protocol.js'
 
 export type PeerSource = 'static' | 'lan' | 'swarm' | 'incoming'
@@ -17,10 +17,17 @@ export interface SessionHooks {
   onReady: (s: Session) => void
   /** A list of logs from the remote; throwing here disconnects it. */
   onLogs: (s: Session, entries: LogEntry[]) => void
+  /** The remote asks for the priority classes of a log's blocks. */
+  onPriorityRequest: (s: Session, req: PriorityRequest) => void
+  /** The remote's answer to one of our priority requests. */
+  onPriorityAnswer: (s: Session, ans: PriorityAnswer) => void
   /** Protocol violation: a reason to disconnect (and back off from) this peer. */
   onViolation: (s: Session, reason: string) => void
   onClose: (s: Session) => void
 }
+
+/** Priority requests of one peer being answered at once; more is a flood. */
+const MAX_PENDING_PRIORITY_REQUESTS = 64
 
 /** How long a peer has to prove it belongs to the community before it is dropped. */
 export const READY_TIMEOUT_MS = 15_000
@@ -44,6 +51,10 @@ export class Session {
   private readonly log: Logger
   private readonly timer: NodeJS.Timeout
   private send: Protomux.Message<LogEntry[]> | null = null
+  private sendRequest: Protomux.Message<PriorityRequest> | null = null
+  private sendAnswer: Protomux.Message<PriorityAnswer> | null = null
+  /** Priority requests of the remote being answered (bounded: a flood is a violation). */
+  pendingRequests = 0
 
   constructor (stream: NoiseSecretStream, info: { source: PeerSource, host?: string, port?: number }, hooks: SessionHooks, log: Logger) {
     this.stream = stream
@@ -66,7 +77,11 @@ export class Session {
       protocol: CHANNEL_PROTOCOL,
       id: hooks.channelId,
       handshake: hello,
-      messages: [{ encoding: logList, onmessage: (entries: LogEntry[]) => { this.onLogs(entries) } }],
+      messages: [
+        { encoding: logList, onmessage: (entries: LogEntry[]) => { this.onLogs(entries) } },
+        { encoding: priorityRequest, onmessage: (req: PriorityRequest) => { this.onPriorityRequest(req) } },
+        { encoding: priorityAnswer, onmessage: (ans: PriorityAnswer) => { this.onPriorityAnswer(ans) } }
+      ],
       onopen: (h: Hello) => { this.onOpen(h) },
       onclose: () => { if (!this.closed) this.destroy() }
     })
@@ -75,6 +90,8 @@ export class Session {
       return
     }
     this.send = channel.messages[0] as Protomux.Message<LogEntry[]>
+    this.sendRequest = channel.messages[1] as Protomux.Message<PriorityRequest>
+    this.sendAnswer = channel.messages[2] as Protomux.Message<PriorityAnswer>
     channel.open(hooks.hello)
   }
 
@@ -91,6 +108,28 @@ export class Session {
     if (entries.length > MAX_ENTRIES_PER_MESSAGE) return this.violation('sent too many logs in one message')
     this.logsReceived += entries.length
     this.hooks.onLogs(this, entries)
+  }
+
+  private onPriorityRequest (req: PriorityRequest): void {
+    if (!this.ready) return this.violation('asked for priorities before the handshake')
+    if (req.to < req.from || req.to - req.from > MAX_PRIORITY_SPAN) return this.violation('asked for priorities of too many blocks')
+    if (this.pendingRequests >= MAX_PENDING_PRIORITY_REQUESTS) return this.violation('flooded us with priority requests')
+    this.hooks.onPriorityRequest(this, req)
+  }
+
+  private onPriorityAnswer (ans: PriorityAnswer): void {
+    if (!this.ready) return this.violation('sent priorities before the handshake')
+    if (ans.runs.length > MAX_PRIORITY_RUNS || ans.end < ans.from) return this.violation('sent a malformed priority answer')
+    this.hooks.onPriorityAnswer(this, ans)
+  }
+
+  /** Asks the remote which blocks of a log are messages, text or bulky. */
+  requestPriorities (req: PriorityRequest): void {
+    if (this.ready && !this.closed) this.sendRequest?.send(req)
+  }
+
+  answerPriorities (ans: PriorityAnswer): void {
+    if (this.ready && !this.closed) this.sendAnswer?.send(ans)
   }
 
   /** Sends logs in bounded messages; false when the stream is congested. */

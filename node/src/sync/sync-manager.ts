@@ -5,7 +5,8 @@ import type { Store } from '../store/store.js'
 import type { Community } from './community.js'
 import type { KeyPair } from './identity.js'
 import { signLog, verifyAdmission, verifyPeer, verifyRelay, type LogEntry } from './admission.js'
-import { LogSet } from './log-set.js'
+import { LogSet, type Backlog } from './log-set.js'
+import { MAX_PRIORITY_RUNS, type PriorityRequest } from './messages.js'
 import { Session, type PeerSource } from './session.js'
 import { Dialer, addressKey, type PeerAddress } from './dialer.js'
 import { connectTcp, secureSocket } from './tcp.js'
@@ -30,6 +31,8 @@ export interface SyncManagerOptions {
   idleTimeoutMs?: number
   /** Relay role: carries every admitted log, announces none of its own. */
   relay?: boolean
+  /** false: fetch every log strictly in order, no priority classes (for the benchmark's comparison). */
+  priorities?: boolean
 }
 
 /** Inactivity after which a connection is considered dead (keepalives flow every 5 s). */
@@ -86,8 +89,11 @@ export class SyncManager {
     this.listenOpts = opts.listen
     this.idleTimeoutMs = opts.idleTimeoutMs ?? IDLE_TIMEOUT_MS
     this.channel = channelId(opts.community.publicKey)
-    this.logs = new LogSet({ store: opts.store, community: opts.community, dataDir: opts.dataDir, log: opts.log })
+    this.logs = new LogSet({ store: opts.store, community: opts.community, dataDir: opts.dataDir, log: opts.log, ...(opts.priorities === false ? { priorities: false } : {}) })
     this.logs.on('log', (e: LogEntry) => { this.announce(e) })
+    this.logs.on('backlog', (b: Backlog) => {
+      for (const s of this.sessions.values()) s.requestPriorities(b)
+    })
     this.dialer = new Dialer({
       dial: async p => await this.dial(p),
       connected: key => this.sessions.get(key)?.closed === false,
@@ -246,6 +252,8 @@ export class SyncManager {
       },
       onReady: s => { this.onReady(s) },
       onLogs: (s, entries) => { this.onLogs(s, entries) },
+      onPriorityRequest: (s, req) => { this.onPriorityRequest(s, req) },
+      onPriorityAnswer: (_s, ans) => { this.logs.prioritize(ans.log, ans.from, ans.end, ans.runs) },
       onViolation: (s, reason) => { this.onViolation(s, reason) },
       onClose: s => { this.onClose(s) }
     }, this.log)
@@ -280,6 +288,16 @@ export class SyncManager {
         else if (r === 'added') this.log.info({ log: e.log.toString('hex'), node: e.node.toString('hex'), from: s.remoteKey.toString('hex') }, 'carrying a new log')
       }, err => { this.log.error({ err }, 'adding a log failed') })
     }
+  }
+
+  /** Tells a peer which blocks of a log are messages, text or bulky, as far as our index knows. */
+  private onPriorityRequest (s: Session, req: PriorityRequest): void {
+    s.pendingRequests++
+    const known = this.logs.has(req.log)
+    const answer = known ? this.store.priorityRuns(req.log, req.from, req.to, MAX_PRIORITY_RUNS) : Promise.resolve({ runs: [], end: req.from })
+    answer.then(({ runs, end }) => { s.answerPriorities({ log: req.log, from: req.from, end, runs }) }, err => {
+      this.log.warn({ err }, 'answering a priority request failed')
+    }).finally(() => { s.pendingRequests-- })
   }
 
   private announce (e: LogEntry): void {
