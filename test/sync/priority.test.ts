@@ -1,4 +1,7 @@
 import t from 'tap'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import createTestnet from 'hyperdht/testnet.js'
 import type NoiseSecretStream from '@hyperswarm/secret-stream'
 import { createCommunity } from '../../node/src/sync/community.js'
@@ -10,7 +13,7 @@ import { Priority, priorityOf } from '../../node/src/events/priority.js'
 import type { NostrEvent } from '../../node/src/events/types.js'
 import { signer, type Signer } from '../helpers/events.js'
 import { testLogger } from '../helpers/log.js'
-import { createSyncNode, ingestAll, until, type SyncNode } from './sync-helpers.js'
+import { createSyncNode, ingestAll, rawPeer, until, type SyncNode } from './sync-helpers.js'
 
 const classOf = (e: NostrEvent): number => priorityOf(e.kind, JSON.stringify(e).length)
 
@@ -118,4 +121,67 @@ t.test('on a thin uplink with a data budget, messages and text get through befor
   t.ok(got(Priority.Bulk) < 120, 'the bulk did not all fit in the budget')
   const dms = await far.store.query([{ kinds: [4], '#p': [bob.pubkey] }])
   t.equal(dms.length, 5, 'bob can read his messages at the far site')
+})
+
+t.test('priority requests and answers from a peer are bounded and checked', async t => {
+  const community = createCommunity({ name: 'hostile' })
+  const a = await createSyncNode(t, community)
+  const alice = signer()
+  await backlog(a, alice, signer(), { bulk: 2, dms: 1, text: 2 })
+  const own = a.store.nodeLog.current
+
+  // an honest question gets the index's answer
+  const p = await rawPeer(a.port, community, true)
+  await p.opened
+  p.requestPriorities({ log: own.key, from: 0, to: own.length })
+  p.requestPriorities({ log: Buffer.alloc(32, 9), from: 0, to: 10 })
+  await until(() => p.answers.length === 2, 5000, 'answers')
+  const mine = p.answers.find(x => x.log.equals(own.key))
+  t.same(mine?.runs.map(r => r.priority), [Priority.Bulk, Priority.Private, Priority.Text, Priority.Bulk], 'classes of the blocks, bulk / message / text / bulk')
+  t.equal(mine?.end, own.length)
+  t.same(p.answers.find(x => !x.log.equals(own.key))?.runs, [], 'a log it does not carry: nothing')
+
+  const dropped = async (what: string, send: (q: Awaited<ReturnType<typeof rawPeer>>) => void): Promise<void> => {
+    const q = await rawPeer(a.port, community, true)
+    await q.opened
+    send(q)
+    await q.closed
+    t.pass(what)
+  }
+  await dropped('a request spanning more blocks than allowed drops the peer', q => { q.requestPriorities({ log: own.key, from: 10, to: 5 }) })
+  await dropped('an answer with an unknown class drops the peer', q => { q.answerPriorities({ log: own.key, from: 0, end: 1, runs: [{ start: 0, length: 1, priority: 7 as Priority }] }) })
+  await dropped('a flood of requests drops the peer', q => {
+    for (let i = 0; i < 5000; i++) q.requestPriorities({ log: own.key, from: 0, to: own.length })
+  })
+  t.ok((a.sync.status() as { droppedPeers: number }).droppedPeers >= 3, 'counted as dropped')
+})
+
+t.test('a peer that calls every block urgent changes only the order: everything arrives once', async t => {
+  const community = createCommunity({ name: 'liar' })
+  const a = await createSyncNode(t, community)
+  const events = await backlog(a, signer(), signer(), { bulk: 10, dms: 2, text: 3 })
+  // a's answers claim every block is a private message
+  a.store.priorityRuns = async (_log, from, to) => ({ runs: [{ start: from, length: to - from, priority: Priority.Private }], end: to })
+  const b = await createSyncNode(t, community)
+  b.sync.addPeerAddress({ host: '127.0.0.1', port: a.port, source: 'static' })
+  await until(() => b.store.count() === events.length, 30_000, 'all events at b')
+  const ids = new Set((await b.store.query([{ limit: 1000 }])).map(e => e.id))
+  t.same([...ids].sort(), events.map(e => e.id).sort(), 'every event, each once')
+})
+
+t.test('a node stopped after its urgent blocks came ahead of the rest catches up without double counting', async t => {
+  const community = createCommunity({ name: 'restart' })
+  const a = await createSyncNode(t, community)
+  const events = await backlog(a, signer(), signer(), { bulk: 30, dms: 3, text: 5 })
+  const dir = await mkdtemp(path.join(tmpdir(), 'outpost-test-prio-'))
+  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
+  const b1 = await createSyncNode(t, community, { dir })
+  b1.sync.addPeerAddress({ host: '127.0.0.1', port: a.port, source: 'static' })
+  await until(async () => (await b1.store.query([{ kinds: [4] }])).length === 3, 30_000, 'messages at b')
+  await b1.close() // the bulk may or may not be here yet
+  const b2 = await createSyncNode(t, community, { dir })
+  b2.sync.addPeerAddress({ host: '127.0.0.1', port: a.port, source: 'static' })
+  await until(async () => (await b2.store.query([{ limit: 1000 }])).length === events.length, 30_000, 'everything at b')
+  await new Promise(resolve => setTimeout(resolve, 300))
+  t.equal(b2.store.count(), events.length, 'the stored-event count is exact')
 })

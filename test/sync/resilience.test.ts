@@ -1,15 +1,11 @@
 import t from 'tap'
 import net from 'node:net'
 import crypto from 'hypercore-crypto'
-import Protomux from 'protomux'
-import NoiseSecretStream from '@hyperswarm/secret-stream'
 import { createCommunity, publicPart } from '../../node/src/sync/community.js'
 import { admitNode, signLog } from '../../node/src/sync/admission.js'
-import { CHANNEL_PROTOCOL, hello, logList } from '../../node/src/sync/messages.js'
-import { SYNC_PROTOCOL, channelId } from '../../node/src/sync/protocol.js'
 import { encodeBlock } from '../../node/src/store/block-codec.js'
 import { signer } from '../helpers/events.js'
-import { createSyncNode, has, ingestAll, until } from './sync-helpers.js'
+import { createSyncNode, has, ingestAll, rawPeer, until } from './sync-helpers.js'
 import { createProxy } from './proxy.js'
 
 const peer = (port: number) => ({ host: '127.0.0.1', port, source: 'static' as const })
@@ -68,23 +64,6 @@ t.test('forged and malformed events inside an admitted log are skipped and count
   const st = b.sync.status() as { logs: Array<{ key: string, invalidEvents: number }> }
   t.equal(st.logs.find(l => l.key === a.store.nodeLog.current.key.toString('hex'))?.invalidEvents, 3, '/api/sync shows them')
 })
-
-/** A hand-made peer: Noise over TCP, our channel, then whatever the test sends. */
-async function rawPeer (port: number, community: ReturnType<typeof createCommunity>, admitted: boolean): Promise<{ stream: NoiseSecretStream, keyPair: { publicKey: Buffer, secretKey: Buffer }, sendLogs: (e: unknown[]) => void, opened: Promise<void>, closed: Promise<void> }> {
-  const keyPair = crypto.keyPair()
-  const socket = net.connect(port, '127.0.0.1')
-  socket.on('error', () => {})
-  const stream = new NoiseSecretStream(true, socket, { keyPair })
-  stream.on('error', () => {})
-  const closed = new Promise<void>(resolve => stream.once('close', () => resolve()))
-  let onopen = (): void => {}
-  const opened = new Promise<void>(resolve => { onopen = resolve })
-  const ch = Protomux.from(stream).createChannel({ protocol: CHANNEL_PROTOCOL, id: channelId(community.publicKey), handshake: hello, messages: [{ encoding: logList }], onopen })
-  if (ch === null) throw new Error('no channel')
-  ch.open({ version: SYNC_PROTOCOL, admission: admitted ? admitNode(community, keyPair.publicKey) : Buffer.alloc(0) })
-  const msg = ch.messages[0] as Protomux.Message<unknown[]>
-  return { stream, keyPair, sendLogs: e => { msg.send(e) }, opened, closed }
-}
 
 t.test('garbage, an unadmitted log and protocol violations: the peer is dropped, the node carries on', async t => {
   const community = createCommunity()

@@ -6,7 +6,13 @@ import { Store } from '../../node/src/store/store.js'
 import { defaultConfig } from '../../node/src/config/load.js'
 import { SyncManager } from '../../node/src/sync/sync-manager.js'
 import { loadIdentity, type KeyPair } from '../../node/src/sync/identity.js'
+import net from 'node:net'
+import crypto from 'hypercore-crypto'
+import Protomux from 'protomux'
+import NoiseSecretStream from '@hyperswarm/secret-stream'
 import { admitNode } from '../../node/src/sync/admission.js'
+import { CHANNEL_PROTOCOL, hello, logList, priorityAnswer, priorityRequest, type PriorityAnswer, type PriorityRequest } from '../../node/src/sync/messages.js'
+import { SYNC_PROTOCOL, channelId } from '../../node/src/sync/protocol.js'
 import type { Community } from '../../node/src/sync/community.js'
 import type { NostrEvent } from '../../node/src/events/types.js'
 import { testLogger } from '../helpers/log.js'
@@ -56,5 +62,50 @@ export async function has (store: Store, id: string): Promise<boolean> {
 export async function ingestAll (store: Store, events: NostrEvent[]): Promise<void> {
   for (const r of await Promise.all(events.map(async e => await store.ingest(e, { type: 'client' })))) {
     if (!r.ok) throw new Error(`ingest failed: ${r.message}`)
+  }
+}
+
+export interface RawPeer {
+  stream: NoiseSecretStream
+  keyPair: { publicKey: Buffer, secretKey: Buffer }
+  sendLogs: (e: unknown[]) => void
+  requestPriorities: (r: PriorityRequest) => void
+  /** Sends a priority answer as given (any shape: the encoder writes what it is handed). */
+  answerPriorities: (a: PriorityAnswer) => void
+  answers: PriorityAnswer[]
+  opened: Promise<void>
+  closed: Promise<void>
+}
+
+/** A hand-made peer: Noise over TCP, our channel and its messages, then whatever the test sends. */
+export async function rawPeer (port: number, community: Community, admitted: boolean): Promise<RawPeer> {
+  const keyPair = crypto.keyPair()
+  const socket = net.connect(port, '127.0.0.1')
+  socket.on('error', () => {})
+  const stream = new NoiseSecretStream(true, socket, { keyPair })
+  stream.on('error', () => {})
+  const closed = new Promise<void>(resolve => stream.once('close', () => { resolve() }))
+  let onopen = (): void => {}
+  const opened = new Promise<void>(resolve => { onopen = resolve })
+  const answers: PriorityAnswer[] = []
+  const ch = Protomux.from(stream).createChannel({
+    protocol: CHANNEL_PROTOCOL,
+    id: channelId(community.publicKey),
+    handshake: hello,
+    messages: [{ encoding: logList }, { encoding: priorityRequest }, { encoding: priorityAnswer, onmessage: (a: PriorityAnswer) => { answers.push(a) } }],
+    onopen
+  })
+  if (ch === null) throw new Error('no channel')
+  ch.open({ version: SYNC_PROTOCOL, admission: admitted ? admitNode(community, keyPair.publicKey) : Buffer.alloc(0) })
+  const msg = (i: number): Protomux.Message<unknown> => ch.messages[i] as Protomux.Message<unknown>
+  return {
+    stream,
+    keyPair,
+    sendLogs: e => { msg(0).send(e) },
+    requestPriorities: r => { msg(1).send(r) },
+    answerPriorities: a => { msg(2).send(a) },
+    answers,
+    opened,
+    closed
   }
 }
