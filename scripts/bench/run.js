@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: builds dist/ if stale, runs the benches, prints markdown tables and writes
 // bench-results/latest.md + latest.json.
-//   --quick                small fast run          --only ingest,query,startup,verify,catchup,uplink
+//   --quick                small fast run          --only ingest,query,startup,verify,catchup,uplink,priority
 //   --sizes 100000,1000000 query/start-up sizes   --n 40000 ingest events   --window 64
 //   --repeat 3             ingest repetitions (medians reported)
 //   --out DIR              where latest.md/latest.json go (default bench-results/)
@@ -17,7 +17,7 @@ import { DIST, RESULTS, ROOT } from './lib/util.js'
 import { markdownTable } from './lib/table.js'
 import { fmt, fmtRatio, ratio } from './lib/stats.js'
 
-const BENCHES = ['verify', 'ingest', 'query', 'startup', 'catchup', 'uplink']
+const BENCHES = ['verify', 'ingest', 'query', 'startup', 'catchup', 'uplink', 'priority']
 const RUN_STARTED = Date.now()
 const when = r => r.reindexed || Date.parse(r.reindexedAt ?? '') >= RUN_STARTED ? 'this run' : `on ${r.reindexedAt ?? '?'}`
 
@@ -180,6 +180,7 @@ function summary (res) {
   const reindexes = res.startup?.filter(r => r.reindex) ?? res.query ?? []
   for (const r of reindexes) s.push(`- **Reindex at ${sizeName(r.size)}**: ${fmt(r.reindex.ms / 1000)} s, ${fmt(r.reindex.eventsPerSec)} log events/s (measured ${when(r)}).`)
   if (res.catchup) s.push(`- **Catch-up of ${sizeName(res.catchup.n)} events**: ${fmt(res.catchup.ours.ms / 1000)} s, ${fmt(res.catchup.ours.eventsPerSec)} events/s verified and indexed (${fmtRatio(res.catchup.ratio)} of raw replication; every block local after ${fmt(res.catchup.ours.localMs / 1000)} s = ${fmtRatio(res.catchup.localRatio)}); target >= 0.80x: **${res.catchup.ratio >= 0.8 ? 'met' : 'NOT met'}**.`)
+  if (res.priority) s.push(`- **Priorities on a thin link** (${fmt(res.priority.rate / 1024)} KiB/s, ${fmt(res.priority.bytes / 1e6)} MB backlog, bulk written first): every private message readable after ${fmt(res.priority.prio.dms.ms / 1000)} s by priority vs ${fmt(res.priority.inOrder.dms.ms / 1000)} s in order (${fmtRatio(res.priority.dmsSpeedup)} sooner), short posts ${fmtRatio(res.priority.textSpeedup)} sooner; everything arrives at ${fmtRatio(res.priority.allRatio)} the in-order speed.`)
   if (res.uplink) s.push(`- **Uplink, ${fmt(res.uplink.n)} pending events**: delivered ${fmt(res.uplink.swarm.ms / 1000)} s after the uplink came up over the swarm (session after ${fmt(res.uplink.swarm.connectedMs / 1000)} s) vs ${fmt(res.uplink.lan.ms / 1000)} s over the LAN transport (${fmtRatio(res.uplink.ratio)} of LAN throughput).`)
   for (const r of res.startup?.filter(r => r.size > 0) ?? []) s.push(`- **Start-up at ${sizeName(r.size)}**: healthy after ${fmt(r.healthMs)} ms; RSS ${fmt(r.rssReadyMB)} MB at ready, ${fmt(r.rssAfterMB)} MB after the query mix.`)
   return s.join('\n')
@@ -195,6 +196,18 @@ function catchupTable (r) {
   return `### Catch-up (scripts/bench/catchup.js, ${fmt(r.n)} signed events in ${fmt(r.blocks)} blocks)\n\n` +
     markdownTable(['path', 'seconds', 'events/s', 'vs raw'], rows) +
     `\n\nA node that was away connects to one that holds ${fmt(r.n)} events (one log, ${fmt(r.eventsPerBlock)} events per block). Raw = a bare Corestore downloading the same log over the same Noise/TCP stream, measured before and after (${r.raw.flanks.map(ms => fmt(ms / 1000)).join(' / ')} s); ours = the whole sync path (handshake, admission, log exchange, replication, then every event re-verified and indexed). Target >= 0.80x of raw.`
+}
+
+function priorityTable (r) {
+  const kb = b => fmt(b / 1000)
+  const rows = [
+    ['every private message readable', fmt(r.prio.dms.ms / 1000), kb(r.prio.dms.bytes), fmt(r.inOrder.dms.ms / 1000), kb(r.inOrder.dms.bytes), fmtRatio(r.dmsSpeedup)],
+    ['every short post readable', fmt(r.prio.text.ms / 1000), kb(r.prio.text.bytes), fmt(r.inOrder.text.ms / 1000), kb(r.inOrder.text.bytes), fmtRatio(r.textSpeedup)],
+    ['everything', fmt(r.prio.all.ms / 1000), kb(r.prio.all.bytes), fmt(r.inOrder.all.ms / 1000), kb(r.inOrder.all.bytes), fmtRatio(r.allRatio)]
+  ]
+  return `### Priorities on a thin link (scripts/bench/priority.js, ${fmt(r.total)} events, ${fmt(r.bytes / 1e6)} MB, ${r.blocks} blocks, ${fmt(r.rate / 1024)} KiB/s each way)\n\n` +
+    markdownTable(['until', 'by priority, s', 'by priority, kB in', 'in order, s', 'in order, kB in', 'in order / by priority'], rows) +
+    `\n\nA site's backlog: ${r.n.bulk} bulky events of 20 KB, then ${r.n.dms} private messages (kind 4), ${r.n.text} short posts, ${r.n.bulk} more bulky events. A fresh node fetches it through a throttled TCP proxy on loopback; the same node code with priorities off (strictly in order) right after, same run. kB in: bytes the proxy had passed to the fetching node at that moment.`
 }
 
 function uplinkTable (r) {
@@ -239,6 +252,7 @@ async function main () {
   if (o.only.includes('query')) await time('query', async () => (await import('./query.js')).run({ sizes, iterations: cfg.iterations, wsIterations: cfg.wsIterations, reindex: o.reindex, log }))
   if (o.only.includes('catchup')) await time('catchup', async () => (await import('./catchup.js')).run({ n: o.quick ? 10_000 : 100_000, log }))
   if (o.only.includes('uplink')) await time('uplink', async () => (await import('./uplink.js')).run({ n: 10_000, log }))
+  if (o.only.includes('priority')) await time('priority', async () => (await import('./priority.js')).run(o.quick ? { bulk: 20, dms: 10, text: 40, log } : { log }))
   if (o.only.includes('startup')) await time('startup', async () => (await import('./startup.js')).run({ sizes, rounds: cfg.rounds, starts: cfg.starts, reindex: o.reindex && !o.only.includes('query'), log }))
 
   const totalS = (performance.now() - started) / 1000
@@ -253,6 +267,7 @@ async function main () {
   if (res.startup) parts.push('', startupTable(res.startup))
   if (res.catchup) parts.push('', catchupTable(res.catchup))
   if (res.uplink) parts.push('', uplinkTable(res.uplink))
+  if (res.priority) parts.push('', priorityTable(res.priority))
   const md = parts.join('\n') + '\n'
   console.log(md)
   await mkdir(o.out, { recursive: true })

@@ -49,6 +49,10 @@ t.test('the node log keeps priority classes in separate blocks', async t => {
   t.equal(core.length - before, 3, 'one group commit of three classes makes three blocks')
   const runs = await a.store.priorityRuns(core.key, before, core.length, 10)
   t.same(runs.runs.map(r => r.priority), [Priority.Private, Priority.Text, Priority.Bulk], 'most urgent first, each block classed in the index')
+  const big = Array.from({ length: 10 }, (_, i) => s.sign({ content: `${i}`.padEnd(20_000, 'x') }))
+  const at = core.length
+  await ingestAll(a.store, big)
+  t.equal(core.length - at, 4, 'bulky events go in small blocks (64 KiB: three of 20 KB each)')
 })
 
 t.test('over sync, private messages and text come before the bulky data written ahead of them', async t => {

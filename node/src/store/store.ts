@@ -7,7 +7,7 @@ import type { Logger } from 'pino'
 import type { Limits, StoreOptions } from '../config/types.js'
 import type { EventSource, Filter, NostrEvent } from '../events/types.js'
 import { isEphemeral } from '../events/event.js'
-import { priorityOf, type PriorityRun } from '../events/priority.js'
+import { Priority, priorityOf, type PriorityRun } from '../events/priority.js'
 import { validateEvent } from '../events/validate.js'
 import { filterError, normalizeFilter } from '../events/filter.js'
 import { loadVerifier, type SignatureVerifier } from '../events/verify.js'
@@ -57,11 +57,27 @@ const MIN_VERIFY_PIECE = 16
 /** Blocks appended but not yet fsynced + indexed + answered, before appending waits. */
 const MAX_UNSETTLED_BLOCKS = 4
 
-/** The batch split by priority class, most urgent first, arrival order kept within a class. */
+/**
+ * Bulky blocks are kept small: a thin uplink's budget cut mid-block wastes what came of the
+ * block, and hypercore fetches several blocks at once.
+ */
+const BULK_BLOCK_MAX_CHARS = 64 * 1024
+
+/**
+ * The batch split into blocks by priority class, most urgent first, arrival order kept within
+ * a class; bulky events in blocks of at most BULK_BLOCK_MAX_CHARS (one event at least).
+ */
 function byPriority (batch: Pending[]): Pending[][] {
-  const groups: Pending[][] = [[], [], []]
-  for (const p of batch) (groups[priorityOf(p.event.kind, p.json.length)] as Pending[]).push(p)
-  return groups.filter(g => g.length > 0)
+  const groups: Pending[][] = [[], []]
+  const bulk: Pending[][] = []
+  let chars = 0
+  for (const p of batch) {
+    const c = priorityOf(p.event.kind, p.json.length)
+    if (c !== Priority.Bulk) { (groups[c] as Pending[]).push(p); continue }
+    const last = bulk[bulk.length - 1]
+    if (last === undefined || chars + p.json.length > BULK_BLOCK_MAX_CHARS) { bulk.push([p]); chars = p.json.length } else { last.push(p); chars += p.json.length }
+  }
+  return [...groups, ...bulk].filter(g => g.length > 0)
 }
 
 /**
