@@ -40,6 +40,7 @@ S_AP_ISOLATION=no
 S_LAN=yes
 S_SWARM=auto
 S_WIFI_SSH=no
+S_JOIN_WIFI=no           # relay: join the sites' hotspot Wi-Fi as a client
 
 ROOT=                    # --root DIR: render under DIR, touch nothing else
 DRY_RUN=no
@@ -77,6 +78,9 @@ Access point
   --channel N              2.4 GHz channel 1-13 (default 6)
   --band BAND              bg (2.4 GHz, default) or a (5 GHz)
   --ap-isolation yes|no    stop Wi-Fi clients talking to each other (default no; driver-dependent)
+  --join-wifi yes|no       relay only: join the sites' hotspot Wi-Fi (--ssid, --passphrase) as a
+                           client wherever it is carried, and sync with the node there (default no;
+                           needs NetworkManager)
 Network
   --address IP/PREFIX      the node's address on the hotspot (default 10.42.0.1/24)
   --dhcp-range FIRST-LAST  addresses handed to phones (default .20-.250 of a /24)
@@ -211,6 +215,13 @@ validate_settings () {
   is_yes_no "$S_AP_ISOLATION" || die "--ap-isolation must be yes or no"
   is_yes_no "$S_LAN" || die "--lan must be yes or no"
   is_yes_no "$S_WIFI_SSH" || die "--wifi-ssh must be yes or no"
+  is_yes_no "$S_JOIN_WIFI" || die "--join-wifi must be yes or no"
+  if [[ $S_JOIN_WIFI == yes && $S_ROLE != relay ]]; then
+    die "--join-wifi is for a relay (--role relay): a hotspot's Wi-Fi serves phones"
+  fi
+  if [[ $S_JOIN_WIFI == yes && $S_AP == hostapd ]]; then
+    die "--join-wifi needs NetworkManager (--ap networkmanager, the default)"
+  fi
   [[ $S_SWARM =~ ^(auto|on|off)$ ]] || die "--swarm must be auto, on or off, got '$S_SWARM'"
   in_range "$S_PORT" 1024 65535 || die "--port must be 1024-65535 (port 80 is redirected to it), got '$S_PORT'"
   in_range "$S_SYNC_PORT" 1 65535 || die "--sync-port must be 1-65535, got '$S_SYNC_PORT'"
@@ -293,6 +304,12 @@ prompt_missing () {
     [[ -n $S_COUNTRY ]] || ask S_COUNTRY "Wi-Fi country code (e.g. DE, KE, US)" ""
     if [[ " ${SET_BY[*]} " != *" PASSPHRASE "* ]]; then
       read -r -s -p "WPA2 passphrase (8-63 characters; empty = open network): " S_PASSPHRASE || true
+      echo
+    fi
+  elif [[ $S_JOIN_WIFI == yes ]]; then
+    [[ " ${SET_BY[*]} " == *" SSID "* ]] || ask S_SSID "Wi-Fi name (SSID) of the sites' hotspots" "$S_SSID"
+    if [[ " ${SET_BY[*]} " != *" PASSPHRASE "* ]]; then
+      read -r -s -p "Their WPA2 passphrase (empty = open network): " S_PASSPHRASE || true
       echo
     fi
   fi

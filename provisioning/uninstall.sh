@@ -31,7 +31,8 @@ act () {
 live () { [[ -z $ROOT ]] && command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; }
 
 UNITS=(outpost.service outpost-dnsmasq.service outpost-hostapd.service outpost-nft.service outpost-firstboot.service)
-FILES=(/etc/NetworkManager/system-connections/outpost-ap.nmconnection /etc/NetworkManager/conf.d/90-outpost-unmanaged.conf
+FILES=(/etc/NetworkManager/system-connections/outpost-ap.nmconnection /etc/NetworkManager/system-connections/outpost-join.nmconnection
+  /etc/NetworkManager/conf.d/90-outpost-unmanaged.conf
   /etc/modprobe.d/outpost-wifi-country.conf /usr/local/bin/outpost)
 DIRS=(/etc/outpost /opt/outpost /usr/local/lib/outpost-node /var/lib/outpost-dnsmasq)
 [[ $PURGE == yes ]] && DIRS+=(/var/lib/outpost)
@@ -47,9 +48,11 @@ if live; then
     if [[ -e /etc/systemd/system/$u ]]; then act systemctl disable --now "$u" || true; fi
   done
   if command -v nft >/dev/null && nft list table inet outpost >/dev/null 2>&1; then act nft delete table inet outpost; fi
-  if command -v nmcli >/dev/null && nmcli -t -f NAME connection show 2>/dev/null | grep -qx outpost-ap; then
-    act nmcli connection delete outpost-ap || true
-  fi
+  for id in outpost-ap outpost-join; do
+    if command -v nmcli >/dev/null && nmcli -t -f NAME connection show 2>/dev/null | grep -qx "$id"; then
+      act nmcli connection delete "$id" || true
+    fi
+  done
 fi
 for u in "${UNITS[@]}"; do FILES+=("/etc/systemd/system/$u"); done
 for f in "${FILES[@]}"; do

@@ -235,6 +235,45 @@ method=disabled
 EOF
 }
 
+# A relay's Wi-Fi client profile: it joins the sites' hotspot wherever it is carried (the
+# hotspots of a community share SSID and passphrase). The hotspot is offline and answers every
+# DNS name with itself, so the link never becomes the default route nor supplies DNS: a relay
+# with an uplink of its own keeps it. Retries forever: a relay spends most of its life between sites.
+render_nm_join_keyfile () { # render_nm_join_keyfile UUID
+  cat <<EOF
+# Outpost relay: joins the sites' hotspot Wi-Fi. Written by provision.sh: edits are replaced on the next run.
+[connection]
+id=outpost-join
+uuid=$1
+type=wifi
+interface-name=$S_INTERFACE
+autoconnect=true
+autoconnect-retries=0
+
+[wifi]
+mode=infrastructure
+ssid=$(keyfile_ssid "$S_SSID")
+EOF
+  if [[ -n $S_PASSPHRASE ]]; then
+    cat <<EOF
+
+[wifi-security]
+key-mgmt=wpa-psk
+psk=$(keyfile_value "$S_PASSPHRASE")
+EOF
+  fi
+  cat <<EOF
+
+[ipv4]
+method=auto
+never-default=true
+ignore-auto-dns=true
+
+[ipv6]
+method=disabled
+EOF
+}
+
 render_hostapd () {
   cat <<EOF
 # Outpost access point (outpost-hostapd.service), written by provision.sh: edits are replaced.
@@ -334,8 +373,8 @@ render_hosts () { # render_hosts < existing /etc/hosts
 }
 
 # the UUID of an existing profile is kept, so a second run writes the same file
-nm_uuid () {
-  local f="${ROOT}/etc/NetworkManager/system-connections/outpost-ap.nmconnection" u=
+nm_uuid () { # nm_uuid [ID]: outpost-ap (default) or outpost-join
+  local f="${ROOT}/etc/NetworkManager/system-connections/${1:-outpost-ap}.nmconnection" u=
   if [[ -f $f ]]; then u=$(sed -n 's/^uuid=\([0-9a-f-]\{36\}\)$/\1/p' "$f" | head -n1); fi
   [[ -n $u ]] || u=$(cat /proc/sys/kernel/random/uuid)
   printf '%s' "$u"

@@ -61,6 +61,10 @@ print_plan () {
     say "  address:       $ADDR/$PREFIXLEN, DHCP $DHCP_FIRST-$DHCP_LAST ($S_LEASE_TIME), every name -> $ADDR"
     say "  option 114:    ${CAPTIVE_URL:-none}"
     say "  firewall:      table inet outpost: $S_INTERFACE port 80 -> $S_PORT, 443 elsewhere reset, other ports closed$([[ $S_WIFI_SSH == yes ]] && echo ' (ssh open)')"
+  elif [[ $S_JOIN_WIFI == yes ]]; then
+    say "  Wi-Fi:         joins '$S_SSID' on $S_INTERFACE as a client wherever it is (passphrase $pass), never as default route or DNS"
+  else
+    say "  Wi-Fi:         not configured by Outpost (--join-wifi yes to join the sites' hotspots)"
   fi
 }
 
@@ -70,6 +74,8 @@ wanted_packages () {
   if [[ $S_ROLE == hotspot ]]; then
     p+=(dnsmasq-base nftables iw rfkill)
     if [[ $S_AP == hostapd ]]; then p+=(hostapd); else p+=(network-manager); fi
+  elif [[ $S_JOIN_WIFI == yes ]]; then
+    p+=(network-manager rfkill)
   fi
   case $NODE_PLAN in
     apt) p+=(nodejs npm) ;;
@@ -207,11 +213,17 @@ write_files () {
       units+=(outpost-hostapd.service)
       retire_nm_profile
     fi
+    retire_nm_profile outpost-join
   else
     retire_unit outpost-dnsmasq.service
     retire_unit outpost-nft.service
     retire_unit outpost-hostapd.service
     retire_nm_profile
+    if [[ $S_JOIN_WIFI == yes ]]; then
+      put_file /etc/NetworkManager/system-connections/outpost-join.nmconnection 0600 root:root < <(render_nm_join_keyfile "$(nm_uuid outpost-join)")
+    else
+      retire_nm_profile outpost-join
+    fi
     retire_file /etc/NetworkManager/conf.d/90-outpost-unmanaged.conf
     retire_file "$ETC/dnsmasq.conf"; retire_file "$ETC/outpost.nft"; retire_file "$ETC/hostapd.conf"
     retire_file /etc/modprobe.d/outpost-wifi-country.conf
@@ -228,10 +240,11 @@ retire_unit () {
   retire_file "/etc/systemd/system/$1"
 }
 
-retire_nm_profile () {
-  [[ -e $ROOT/etc/NetworkManager/system-connections/outpost-ap.nmconnection ]] || return 0
-  if command -v nmcli >/dev/null; then run nmcli connection down outpost-ap || true; fi
-  retire_file /etc/NetworkManager/system-connections/outpost-ap.nmconnection
+retire_nm_profile () { # retire_nm_profile [ID]: outpost-ap (default) or outpost-join
+  local id=${1:-outpost-ap}
+  [[ -e $ROOT/etc/NetworkManager/system-connections/$id.nmconnection ]] || return 0
+  if command -v nmcli >/dev/null; then run nmcli connection down "$id" || true; fi
+  retire_file "/etc/NetworkManager/system-connections/$id.nmconnection"
   if command -v nmcli >/dev/null; then run nmcli connection reload || true; fi
 }
 
@@ -285,6 +298,13 @@ apply () {
       ensure_service outpost-hostapd.service "$(changed "$ETC/hostapd.conf" /etc/systemd/system/outpost-hostapd.service && echo yes || echo no)"
     fi
     ensure_service outpost-dnsmasq.service "$(changed "$ETC/dnsmasq.conf" /etc/systemd/system/outpost-dnsmasq.service && echo yes || echo no)"
+  elif [[ $S_JOIN_WIFI == yes ]] && changed /etc/NetworkManager/system-connections/outpost-join.nmconnection; then
+    if command -v rfkill >/dev/null && rfkill list wlan 2>/dev/null | grep -q 'Soft blocked: yes'; then
+      run rfkill unblock wlan; CHANGED+=("rfkill unblock")
+    fi
+    run nmcli connection reload
+    # away from every site the profile just waits: NetworkManager joins when the Wi-Fi is in range
+    run nmcli connection up outpost-join || say "  note: '$S_SSID' is not in range now; NetworkManager joins it when it is"
   fi
   local restart=no
   if [[ $CODE_CHANGED == yes ]] || changed "${NODE_INPUTS[@]}" /etc/systemd/system/outpost.service; then restart=yes; fi

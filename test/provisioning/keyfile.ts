@@ -51,18 +51,17 @@ export function keyfileSsid (value: string): Buffer {
 
 // the keys NetworkManager knows for the sections we write
 const KNOWN: Record<string, string[]> = {
-  connection: ['id', 'uuid', 'type', 'interface-name', 'autoconnect', 'autoconnect-priority'],
+  connection: ['id', 'uuid', 'type', 'interface-name', 'autoconnect', 'autoconnect-priority', 'autoconnect-retries'],
   wifi: ['mode', 'ssid', 'band', 'channel', 'powersave', 'ap-isolation'],
   'wifi-security': ['key-mgmt', 'proto', 'pairwise', 'group', 'psk'],
-  ipv4: ['method', 'address1', 'never-default'],
+  ipv4: ['method', 'address1', 'never-default', 'ignore-auto-dns'],
   ipv6: ['method']
 }
 
 export interface ApExpectation { ssid: string, psk?: string, address: string, iface: string }
 
-/** Every way `kf` differs from an AP profile NetworkManager accepts for `want`; empty = fine. */
-export function checkApKeyfile (kf: Keyfile, want: ApExpectation): string[] {
-  const problems: string[] = []
+/** What any Wi-Fi profile of ours must be: known keys only, a wifi connection on `iface` with this SSID. */
+function checkWifiProfile (kf: Keyfile, want: { ssid: string, iface: string }, problems: string[]): (s: string, k: string) => string | undefined {
   const get = (s: string, k: string): string | undefined => kf.get(s)?.get(k)
   for (const [name, section] of kf) {
     const known = KNOWN[name]
@@ -74,10 +73,37 @@ export function checkApKeyfile (kf: Keyfile, want: ApExpectation): string[] {
   if ((get('connection', 'id') ?? '') === '') problems.push('connection.id is required')
   if (get('connection', 'interface-name') !== want.iface) problems.push(`connection.interface-name must be ${want.iface}`)
   if (!['true', 'false'].includes(get('connection', 'autoconnect') ?? 'true')) problems.push('connection.autoconnect must be a boolean')
-  if (get('wifi', 'mode') !== 'ap') problems.push('wifi.mode must be ap')
   const ssid = keyfileSsid(get('wifi', 'ssid') ?? '')
   if (ssid.length < 1 || ssid.length > 32) problems.push('wifi.ssid must be 1-32 bytes')
   if (!ssid.equals(Buffer.from(want.ssid, 'utf8'))) problems.push(`wifi.ssid reads back as ${JSON.stringify(ssid.toString())}, not ${JSON.stringify(want.ssid)}`)
+  if (get('ipv6', 'method') !== 'disabled') problems.push('ipv6.method must be disabled')
+  return get
+}
+
+/** A relay's profile joining the sites' hotspot: a client, DHCP, never the default route or DNS. */
+export function checkJoinKeyfile (kf: Keyfile, want: { ssid: string, psk?: string, iface: string }): string[] {
+  const problems: string[] = []
+  const get = checkWifiProfile(kf, want, problems)
+  if (get('wifi', 'mode') !== 'infrastructure') problems.push('wifi.mode must be infrastructure (a client)')
+  if (get('connection', 'autoconnect') !== 'true') problems.push('connection.autoconnect must be true: it joins wherever it is carried')
+  if (get('connection', 'autoconnect-retries') !== '0') problems.push('connection.autoconnect-retries must be 0 (forever)')
+  if (want.psk === undefined) {
+    if (kf.has('wifi-security')) problems.push('an open network has no [wifi-security]')
+  } else {
+    if (get('wifi-security', 'key-mgmt') !== 'wpa-psk') problems.push('wifi-security.key-mgmt must be wpa-psk')
+    if (get('wifi-security', 'psk') !== want.psk) problems.push(`wifi-security.psk reads back as ${JSON.stringify(get('wifi-security', 'psk'))}`)
+  }
+  if (get('ipv4', 'method') !== 'auto') problems.push('ipv4.method must be auto (DHCP from the hotspot)')
+  if (get('ipv4', 'never-default') !== 'true') problems.push('ipv4.never-default must be true: the offline hotspot is no route out')
+  if (get('ipv4', 'ignore-auto-dns') !== 'true') problems.push('ipv4.ignore-auto-dns must be true: the hotspot answers every name with itself')
+  return problems
+}
+
+/** Every way `kf` differs from an AP profile NetworkManager accepts for `want`; empty = fine. */
+export function checkApKeyfile (kf: Keyfile, want: ApExpectation): string[] {
+  const problems: string[] = []
+  const get = checkWifiProfile(kf, want, problems)
+  if (get('wifi', 'mode') !== 'ap') problems.push('wifi.mode must be ap')
   const band = get('wifi', 'band')
   if (band !== 'bg' && band !== 'a') problems.push('wifi.band must be bg or a')
   const channel = Number(get('wifi', 'channel'))
@@ -95,6 +121,5 @@ export function checkApKeyfile (kf: Keyfile, want: ApExpectation): string[] {
   }
   if (get('ipv4', 'method') !== 'manual') problems.push('ipv4.method must be manual (shared would start NetworkManager\'s own dnsmasq and NAT)')
   if (get('ipv4', 'address1') !== want.address) problems.push(`ipv4.address1 must be ${want.address}`)
-  if (get('ipv6', 'method') !== 'disabled') problems.push('ipv6.method must be disabled')
   return problems
 }

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { BIN, ROOT, ensureBuilt } from '../helpers/node-process.js'
-import { parseKeyfile, checkApKeyfile } from './keyfile.js'
+import { parseKeyfile, checkApKeyfile, checkJoinKeyfile } from './keyfile.js'
 import { BASE_ARGS, PROVISION, UNINSTALL, runScript, snapshot, tempDir } from './run-script.js'
 
 const exec = promisify(execFile)
@@ -276,6 +276,28 @@ t.test('relay role: no access point, DHCP, DNS or firewall; files of an earlier 
   t.match(JSON.parse(readFileSync(join(root, 'etc/outpost/config.json'), 'utf8')), { role: 'relay' })
   const again = await runScript(PROVISION, ['--yes', '--node-bin', process.execPath, '--root', root])
   t.match(again.stdout, /unchanged: everything was already as asked/)
+})
+
+t.test('a relay carried between sites joins their hotspot Wi-Fi as a client (--join-wifi)', async t => {
+  const { root } = await renderHotspot(t)
+  const profile = (id: string): string => join(root, 'etc/NetworkManager/system-connections', `${id}.nmconnection`)
+  const r = await runScript(PROVISION, ['--yes', '--node-bin', process.execPath, '--root', root, '--role', 'relay', '--join-wifi', 'yes', '--ssid', 'Festival Outpost', '--passphrase', 'camp fire 2026'])
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stdout, /joins 'Festival Outpost' on wlan0 as a client/)
+  t.notOk(existsSync(profile('outpost-ap')), 'no access point')
+  const problems = checkJoinKeyfile(parseKeyfile(readFileSync(profile('outpost-join'), 'utf8')), { ssid: 'Festival Outpost', psk: 'camp fire 2026', iface: 'wlan0' })
+  t.same(problems, [], 'the client profile is what NetworkManager expects, never a default route or DNS')
+  t.equal(statSync(profile('outpost-join')).mode & 0o777, 0o600, 'holds the passphrase: root only')
+  const again = await runScript(PROVISION, ['--yes', '--node-bin', process.execPath, '--root', root])
+  t.match(again.stdout, /unchanged: everything was already as asked/, 'remembered and idempotent (same UUID)')
+  const bad = checkJoinKeyfile(parseKeyfile(readFileSync(profile('outpost-join'), 'utf8').replace('never-default=true', 'never-default=false')), { ssid: 'Festival Outpost', psk: 'camp fire 2026', iface: 'wlan0' })
+  t.ok(bad.length > 0, `the check rejects a profile that takes the default route (${bad.join('; ')})`)
+  const off = await runScript(PROVISION, ['--yes', '--node-bin', process.execPath, '--root', root, '--join-wifi', 'no'])
+  t.equal(off.code, 0, off.stderr)
+  t.notOk(existsSync(profile('outpost-join')), '--join-wifi no removes the profile')
+  const hotspot = await runScript(PROVISION, ['--yes', '--node-bin', process.execPath, '--root', root, '--role', 'hotspot', '--join-wifi', 'yes'])
+  t.equal(hotspot.code, 2)
+  t.match(hotspot.stderr, /--join-wifi is for a relay/)
 })
 
 t.test('a relay needs the public community file, never the secret', async t => {
