@@ -193,16 +193,23 @@ table inet outpost {
 EOF
 }
 
-render_nm_keyfile () { # render_nm_keyfile UUID
+# the [connection] part of our Wi-Fi profiles: render_nm_connection ID UUID COMMENT EXTRA-KEY
+render_nm_connection () {
   cat <<EOF
-# Outpost access point, written by provision.sh: edits are replaced on the next run.
+# $3, written by provision.sh: edits are replaced on the next run.
 [connection]
-id=outpost-ap
-uuid=$1
+id=$1
+uuid=$2
 type=wifi
 interface-name=$S_INTERFACE
 autoconnect=true
-autoconnect-priority=100
+$4
+EOF
+}
+
+render_nm_keyfile () { # render_nm_keyfile UUID
+  render_nm_connection outpost-ap "$1" 'Outpost access point' autoconnect-priority=100
+  cat <<EOF
 
 [wifi]
 mode=ap
@@ -240,15 +247,8 @@ EOF
 # DNS name with itself, so the link never becomes the default route nor supplies DNS: a relay
 # with an uplink of its own keeps it. Retries forever: a relay spends most of its life between sites.
 render_nm_join_keyfile () { # render_nm_join_keyfile UUID
+  render_nm_connection outpost-join "$1" "Outpost relay: joins the sites' hotspot Wi-Fi" autoconnect-retries=0
   cat <<EOF
-# Outpost relay: joins the sites' hotspot Wi-Fi. Written by provision.sh: edits are replaced on the next run.
-[connection]
-id=outpost-join
-uuid=$1
-type=wifi
-interface-name=$S_INTERFACE
-autoconnect=true
-autoconnect-retries=0
 
 [wifi]
 mode=infrastructure
