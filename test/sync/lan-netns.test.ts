@@ -5,18 +5,16 @@ import path from 'node:path'
 import { execFileSync } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createLab, netnsUnavailable, type Lab, type NsProcess } from '../helpers/netns.js'
-import { BIN, ROOT, ensureBuilt } from '../helpers/node-process.js'
+import { BIN, ensureBuilt } from '../helpers/node-process.js'
 import { signer } from '../helpers/events.js'
 import { startRaw } from './mdns-lab.js'
-import { nsGetJson, nsPublish, nsQuery } from './ns-client.js'
+import { SYNC, base, nsGetJson, nsPublish, nsQuery, startNode } from './ns-client.js'
 
 // Issue 5 test (b): full `outpost start` processes in network namespaces on bridges, `--lan`
 // and no `--peer`: they find each other over real mDNS and replicate. Every address used is
 // inside namespaces this test creates.
 const skip = netnsUnavailable()
 
-const HTTP = 8080
-const SYNC = 7707
 
 interface Peer { key: string, source: string, host: string, connected: boolean, dialed: boolean }
 interface SyncStatus { node: string, peers: Peer[], addresses: Array<{ host: string, port: number, source: string, key: string | null }>, logs: Array<{ key: string, own: boolean }> }
@@ -29,16 +27,6 @@ async function setup (t: Test): Promise<{ dir: string, lab: Lab, outpost: (...ar
   return { dir, lab: await createLab(t), outpost }
 }
 
-/** `outpost start` in namespace `ns`, HTTP on `addr`:8080, sync on 7707; resolves once listening. */
-async function startNode (lab: Lab, ns: string, addr: string, dir: string, name: string, community: string, extra: string[] = ['--lan']): Promise<NsProcess> {
-  const args = [BIN, 'start', '--host', addr, '--port', String(HTTP), '--sync-port', String(SYNC), '--no-log-pretty', '--swarm', 'off',
-    '--name', name, '--data', path.join(dir, name), '--community', community, ...extra]
-  const p = lab.spawn(ns, process.execPath, args, { cwd: ROOT })
-  await p.waitFor(line => line.includes('outpost node listening'), 30_000)
-  return p
-}
-
-const base = (addr: string): string => `http://${addr}:${HTTP}`
 
 t.test('nodes in separate namespaces find each other by mDNS alone and converge; another community stays apart; a restarted node catches up; --no-lan advertises nothing', { skip: skip ?? false }, async t => {
   const { dir, lab, outpost } = await setup(t)

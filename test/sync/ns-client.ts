@@ -1,7 +1,8 @@
 // A Nostr/HTTP client run inside a network namespace (the test process cannot reach namespace
 // addresses): each call is one short node process that prints one JSON line and exits.
-import type { Lab } from '../helpers/netns.js'
-import { ROOT } from '../helpers/node-process.js'
+import path from 'node:path'
+import type { Lab, NsProcess } from '../helpers/netns.js'
+import { BIN, ROOT } from '../helpers/node-process.js'
 import type { NostrEvent } from '../../node/src/events/types.js'
 
 const CLIENT = `
@@ -80,3 +81,17 @@ export async function nsGetJson (lab: Lab, ns: string, base: string, route: stri
   if (r.status !== 200) throw new Error(`GET ${route}: ${r.status}`)
   return r.body
 }
+
+export const HTTP = 8080
+export const SYNC = 7707
+
+/** `outpost start` in namespace `ns`, HTTP on `addr`:8080, sync on 7707; resolves once listening. */
+export async function startNode (lab: Lab, ns: string, addr: string, dir: string, name: string, community: string, extra: string[] = ['--lan']): Promise<NsProcess> {
+  const args = [BIN, 'start', '--host', addr, '--port', String(HTTP), '--sync-port', String(SYNC), '--no-log-pretty', '--swarm', 'off',
+    '--name', name, '--data', path.join(dir, name), '--community', community, ...extra]
+  const p = lab.spawn(ns, process.execPath, args, { cwd: ROOT })
+  await p.waitFor(line => line.includes('outpost node listening'), 30_000)
+  return p
+}
+
+export const base = (addr: string): string => `http://${addr}:${HTTP}`
