@@ -16,10 +16,15 @@ import type { LanDiscovery } from './sync/mdns.js'
 import { mirror } from './mirror/mirror.js'
 import { startSwarm, type SwarmHandle } from './sync/start-swarm.js'
 import { DeliveryTracker } from './sync/delivery.js'
+import { Moderation } from './admin/moderation.js'
+import { ModeratedStore } from './admin/moderated-store.js'
+import { adminPanel } from './admin/admin.js'
 
 export interface OutpostNode {
   readonly config: Config
   readonly store: Store
+  /** The site's moderation policy (what this node does not show or accept from its clients). */
+  readonly moderation: Moderation
   /** null when the portal is off (relay role, or portal.enabled off). */
   readonly portal: CaptivePortal | null
   readonly sync: SyncManager
@@ -57,27 +62,33 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
     if (portalEnabled(config.portal, config.role)) {
       portal = await CaptivePortal.open({ portal: config.portal, name: config.name, dataDir: config.dataDir, listenHost: config.host, log })
     }
-    relay = new RelayServer({ store, limits: config.limits, log })
+    // what this node shows and accepts from its clients: the store behind the site's moderation
+    const moderation = await Moderation.open({ dataDir: config.dataDir, log: log.child({ scope: 'moderation' }) })
+    const shown = new ModeratedStore(store, moderation, config.limits)
+    relay = new RelayServer({ store: shown, limits: config.limits, log })
     const nip11 = buildNip11({ name: config.name, version, limits: config.limits, restrictedWrites: relayRole })
+    const health = (): { ok: boolean, [k: string]: unknown } => ({
+      ok: ready,
+      version,
+      events: store.count(),
+      uptime: Math.round((Date.now() - startedAt) / 1000),
+      role: config.role,
+      connections: relay?.connections ?? 0,
+      portal: portal === null ? null : { mode: config.portal.mode, accepted: portal.clients.size },
+      store: store.status(),
+      uplink: swarm?.status().uplink ?? null
+    })
+    const syncStatus = (): Record<string, unknown> => ({ ...(sync?.status() ?? {}), swarm: swarm?.status() ?? { mode: 'off' }, delivery: delivery?.status() ?? null })
     const app = createHttpApp({
       log,
       nip11: () => nip11,
-      health: () => ({
-        ok: ready,
-        version,
-        events: store.count(),
-        uptime: Math.round((Date.now() - startedAt) / 1000),
-        role: config.role,
-        connections: relay?.connections ?? 0,
-        portal: portal === null ? null : { mode: config.portal.mode, accepted: portal.clients.size },
-        store: store.status(),
-        uplink: swarm?.status().uplink ?? null
-      }),
+      health,
       // the built phone client (npm run build:web)
       staticDir: opts.staticDir ?? path.join(packageRoot(), 'captive-portal', 'dist'),
       portal: portal?.middleware(),
-      ...(relayRole ? { mirror: mirror({ store, name: config.name, maxLimit: config.limits.maxLimit }) } : {}),
-      sync: () => ({ ...(sync?.status() ?? {}), swarm: swarm?.status() ?? { mode: 'off' }, delivery: delivery?.status() ?? null })
+      admin: adminPanel({ name: config.name, passwordFile: config.adminPasswordFile, health, sync: syncStatus, moderation, store, view: shown, dataDir: config.dataDir, log }),
+      ...(relayRole ? { mirror: mirror({ store: shown, name: config.name, maxLimit: config.limits.maxLimit }) } : {}),
+      sync: syncStatus
     })
     server = createHttpServer(app, relay)
     const address = await listen(server, config.host, config.port)
@@ -95,6 +106,7 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
     return {
       config,
       store,
+      moderation,
       portal,
       sync: y,
       address,

@@ -61,6 +61,7 @@ t.test('the embedded defaults are a local development node', async t => {
     bootstrap: [],
     apInterface: 'wlan0',
     swarmBudget: 0,
+    adminPasswordFile: null,
     logLevel: 'info',
     logPretty: false,
     limits: {

@@ -194,6 +194,15 @@ const specs: { [K in SettingKey]: Spec } = {
     default: ctx => ctx.isTTY,
     defaultDoc: 'when stdout is a terminal'
   },
+  adminPasswordFile: {
+    flag: 'admin-password-file',
+    arg: 'FILE',
+    kind: { type: 'optionalPath' },
+    group: 'node',
+    doc: 'File holding the scrypt hash of the admin password (`scrypt$N$r$p$salt$hash`, as provision.sh writes to /etc/outpost/admin-password.scrypt); unset = /admin is closed and says how to set one.',
+    default: () => null,
+    defaultDoc: 'none'
+  },
   // Limits follow strfry's defaults (64 KiB events, 128 KiB frames, 2000 tags, 500 limit, 20 subs, 900 s)
   'limits.maxEventBytes': limit('max-event-bytes', 64 * KiB, 'Largest serialized event accepted, in bytes.'),
   'limits.maxTags': limit('max-tags', 2000, 'Most tags one event may carry.'),

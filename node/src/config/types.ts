@@ -96,6 +96,8 @@ export interface Config {
   role: 'hotspot' | 'relay'
   /** Node name shown in NIP-11 and the status API. */
   name: string
+  /** scrypt hash of the admin password (provision.sh's admin-password.scrypt); null = /admin closed. */
+  adminPasswordFile: string | null
   /** pino level. */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   /** Pretty logs (default: when stdout is a terminal). */

@@ -18,13 +18,15 @@ export interface HttpAppOptions {
   staticDir: string
   /** Captive portal (node/src/portal): runs before NIP-11, health and the static files. */
   portal?: Middleware
+  /** The operator's admin view at /admin (node/src/admin). */
+  admin?: Middleware
   /** Relay role: the read-only mirror (node/src/mirror) answers `/` instead of the web client. */
   mirror?: Middleware
 }
 
 const NOSTR_JSON = 'application/nostr+json'
 
-/** The koa app: one error mapper on top, the captive portal, NIP-11, health, static web client, 404. */
+/** The koa app: one error mapper on top, the captive portal, /admin, NIP-11, health, static web client, 404. */
 export function createHttpApp (opts: HttpAppOptions): Koa {
   const log = opts.log.child({ scope: 'http' })
   const app = new Koa()
@@ -36,6 +38,7 @@ export function createHttpApp (opts: HttpAppOptions): Koa {
 
   app.use(errorMapper(log))
   if (opts.portal !== undefined) app.use(opts.portal)
+  if (opts.admin !== undefined) app.use(opts.admin)
   app.use(nip11(opts.nip11))
   app.use(health(opts.health))
   if (opts.sync !== undefined) app.use(jsonGet('/api/sync', opts.sync))
