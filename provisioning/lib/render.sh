@@ -101,6 +101,10 @@ render_node_config () {
   printf '  "name": %s,\n' "$(json_str "$S_NAME")"
   printf '  "role": %s,\n' "$(json_str "$S_ROLE")"
   if [[ -n $S_COMMUNITY ]]; then printf '  "community": %s,\n' "$(json_str "$ETC/community.json")"; fi
+  # the admin view's password: set now, or by an earlier run (the hash stays, the password is never saved)
+  if [[ -n $S_ADMIN_PASSWORD || -f ${ROOT}$ETC/admin-password.scrypt ]]; then
+    printf '  "adminPasswordFile": %s,\n' "$(json_str "$ETC/admin-password.scrypt")"
+  fi
   printf '  "syncPort": %s,\n' "$S_SYNC_PORT"
   printf '  "lan": %s,\n' "$([[ $S_LAN == yes ]] && echo true || echo false)"
   printf '  "swarm": %s,\n' "$(json_str "$S_SWARM")"

@@ -66,6 +66,7 @@ t.test('every generated file passes the real tool that reads it', async t => {
   t.equal(cfg.code, 0, `outpost config accepts config.json: ${cfg.out.slice(0, 300)}`)
   const effective = JSON.parse(cfg.out) as Record<string, unknown>
   t.match(effective, { host: '0.0.0.0', port: 8080, dataDir: '/var/lib/outpost', role: 'hotspot', name: SSID, community: '/etc/outpost/community.json', lan: true, swarm: 'auto', syncPort: 7707 })
+  t.equal(effective.adminPasswordFile, '/etc/outpost/admin-password.scrypt', 'the node reads the admin password hash provisioning wrote')
   t.match(effective, { portal: { address: '10.42.0.1', port: 80, hostnames: ['camp-1.home.arpa'], leasesFile: '/var/lib/outpost-dnsmasq/dnsmasq.leases' } }, 'the portal sends phones to port 80 of the node and reads our dnsmasq\'s leases')
 
   // NetworkManager keyfile: nmcli --offline needs the network-manager package, which CI and
@@ -148,6 +149,26 @@ t.test('secrets are readable by root and the service user only', async t => {
   const saved = readFileSync(join(root, 'etc/outpost/outpost.conf'), 'utf8')
   t.notMatch(saved, /pass\\word|correct horse/, 'the saved settings hold no secret')
   t.equal(mode('etc/outpost/outpost.conf'), 0o644)
+})
+
+t.test('the admin password: the node verifies the hash provisioning writes; none set, none named', async t => {
+  const { root } = await renderHotspot(t)
+  const { readPasswordFile, verifyPassword } = await import('../../node/src/admin/auth.js')
+  const hash = await readPasswordFile(join(root, 'etc/outpost/admin-password.scrypt'))
+  if (typeof hash === 'string') throw new Error(hash)
+  t.ok(await verifyPassword('correct horse battery', hash), 'the node accepts the password given to provision.sh')
+  t.notOk(await verifyPassword('correct horse batterY', hash), 'and nothing else')
+
+  // a later run without the password keeps the hash and still points the node at it
+  const again = await runScript(PROVISION, ['--yes', '--node-bin', process.execPath, '--root', root, '--channel', '6'])
+  t.equal(again.code, 0, again.stderr)
+  t.match(JSON.parse(readFileSync(join(root, 'etc/outpost/config.json'), 'utf8')), { adminPasswordFile: '/etc/outpost/admin-password.scrypt' })
+
+  const bare = tempDir(t, 'nopw')
+  const r = await runScript(PROVISION, [...BASE_ARGS, '--root', bare])
+  t.equal(r.code, 0, r.stderr)
+  t.notOk(existsSync(join(bare, 'etc/outpost/admin-password.scrypt')), 'no hash file')
+  t.notOk('adminPasswordFile' in JSON.parse(readFileSync(join(bare, 'etc/outpost/config.json'), 'utf8')), 'config.json names no password file: /admin stays closed')
 })
 
 t.test('a second run with the same settings changes nothing', async t => {
