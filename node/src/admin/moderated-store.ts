@@ -43,8 +43,8 @@ export class ModeratedStore implements EventStore {
   /**
    * Each filter's `limit` counts shown events: when hidden ones took places, the filter is
    * asked again further back in time (`until` the oldest second seen, skipping the events of
-   * that second already looked at) until the limit is met, the store has no more, or
-   * MAX_SCANNED events were looked at.
+   * that second already looked at; twice as many each round) until the limit is met, the
+   * store has no more, or MAX_SCANNED events were looked at.
    */
   async query (filters: Filter[]): Promise<NostrEvent[]> {
     if (this.policy.empty) return await this.store.query(filters)
@@ -79,8 +79,11 @@ export class ModeratedStore implements EventStore {
     let until = f.until
     // ids of the second `until` already looked at (until is inclusive)
     let edge = new Set<string>()
+    // after a round that came back short, ask for twice as many: few rounds even when most is hidden
+    let step = want
     for (;;) {
-      const ask = Math.min(this.limits.maxLimit, want - kept.length + edge.size)
+      const ask = Math.min(this.limits.maxLimit, Math.max(want - kept.length, step) + edge.size)
+      step *= 2
       const got = await this.store.query([{ ...f, ...(until === undefined ? {} : { until }), limit: ask }])
       budget.left -= got.length
       for (const e of got) {
