@@ -49,7 +49,7 @@ t.test('no password configured: /admin says how to set one and exposes nothing',
   t.match(textOf(page.body), /No admin password is set/)
   t.match(textOf(page.body), /--admin-password-file/, 'says how to set one')
   t.notMatch(page.body, /Events stored|name="csrf"|Log in/, 'no figures, no form')
-  t.equal(page.headers['content-security-policy'], "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+  t.equal(page.headers['content-security-policy'], "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
   for (const route of ['/admin/login', '/admin/block', '/admin/hide']) {
     const r = await c.post(route, { password: PASSWORD, pubkey: 'a'.repeat(64), csrf: 'x' })
     t.equal(r.status, 403, `POST ${route} refused`)

@@ -89,7 +89,9 @@ export function adminPanel (opts: AdminOptions): Middleware {
   const sessionOf = (ctx: Context): Session | null => sessions.get(ctx.cookies.get(SESSION_COOKIE))
 
   const loginPage = (ctx: Context, status: number, error: string | null): void => {
-    const csrf = randomToken()
+    // the same token while its cookie lives, so two open login tabs both work
+    const held = ctx.cookies.get(LOGIN_COOKIE)
+    const csrf = held !== undefined && /^[A-Za-z0-9_-]{43}$/.test(held) ? held : randomToken()
     ctx.cookies.set(LOGIN_COOKIE, csrf, { httpOnly: true, sameSite: 'strict', path: '/admin', maxAge: 3600_000, overwrite: true })
     html(ctx, status, renderLogin({ site, csrf, error }))
   }

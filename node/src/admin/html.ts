@@ -5,7 +5,7 @@ import type { ActionRecord, Entry } from './moderation.js'
 import { formatBytes, type DiskUsage } from './disk.js'
 
 /** Strict: no script at all, styles and forms to this node only, never framed. */
-export const ADMIN_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+export const ADMIN_CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 const e = escapeHtml
 
