@@ -150,7 +150,7 @@ t.test('moderation across three nodes: X -> Y (moderated) -> Z; block, hide, res
   t.match(dash, new RegExp(`Signature checks ${String(health.store.verifier)}`))
   t.match(dash, /Storage used on disk [\d.]+ (KiB|MiB|GiB)/)
   t.match(dash, /Phones accepted by the portal 0/)
-  t.match(dash, /every post written here has left this site|have not left this site yet/)
+  t.match(dash, /(Every post written here has left this site|Posts written here since \d{4}-\d\d-\d\d \d\d:\d\d UTC \(.* ago\) have not left this site yet)\. (No contact with the wider community yet|Last contact with the wider community: .* ago\))\./, 'the delivery view, in words')
   const syncSt = await getJson(y.port, '/api/sync')
   for (const p of syncSt.peers) t.match(dash, new RegExp(String(p.key).slice(0, 8)), `peer ${String(p.key).slice(0, 8)} listed`)
   t.match(dash, /static/)

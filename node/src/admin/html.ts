@@ -148,7 +148,11 @@ export function renderDashboard (v: DashboardView): string {
 
   const sync = rec(v.sync)
   const delivery = rec(sync.delivery)
-  const text = arr(delivery.text).map(s => `<li>${e(str(s))}</li>`).join('')
+  // the delivery view's two statements (node/src/sync/delivery.ts), with times a person reads
+  const text = sync.delivery === null || sync.delivery === undefined
+    ? ''
+    : `<li>${typeof delivery.notLeftSince === 'string' ? `Posts written here since ${ago(delivery.notLeftSince, v.now)} have not left this site yet.` : 'Every post written here has left this site.'}</li>` +
+      `<li>${typeof delivery.lastWiderContact === 'string' ? `Last contact with the wider community: ${ago(delivery.lastWiderContact, v.now)}.` : 'No contact with the wider community yet.'}</li>`
   parts.push('<section><h2>Delivery</h2>' +
     (text === '' ? '<p class="muted">No delivery view yet.</p>' : `<ul class="delivery">${text}</ul>`) +
     dl([['Own blocks not yet left this site', int(delivery.pendingBlocks)]]) + '</section>')
