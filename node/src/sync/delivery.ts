@@ -187,8 +187,8 @@ export class DeliveryTracker {
     let wider: number | null = null
     for (const p of Object.values(this.state.peers)) if (p.wider && (wider === null || p.lastContact > wider)) wider = p.lastContact
     const text = [
-      since === null ? 'every post written here has left this site' : `posts written here since ${new Date(since).toISOString()} have not left this site yet`,
-      wider === null ? 'no contact with the wider community yet' : `last contact with the wider community: ${new Date(wider).toISOString()} (${ago(now - wider)} ago)`
+      since === null ? 'every post written here has left this site' : `posts written here since ${clock(since)} (${ago(now - since)} ago) have not left this site yet`,
+      wider === null ? 'no contact with the wider community yet' : `last contact with the wider community: ${clock(wider)} (${ago(now - wider)} ago)`
     ]
     return { notLeftSince: since === null ? null : new Date(since).toISOString(), pendingBlocks: pending, lastWiderContact: wider === null ? null : new Date(wider).toISOString(), text }
   }
@@ -282,6 +282,11 @@ function parseFile (v: unknown): DeliveryFileV1 {
     out.marks[log] = ok.sort((a, b) => a[0] - b[0])
   }
   return out
+}
+
+/** A time as people read it: `2026-11-21 14:02 UTC`. */
+function clock (ms: number): string {
+  return new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC'
 }
 
 function ago (ms: number): string {
