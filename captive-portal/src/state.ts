@@ -7,6 +7,7 @@ import { followedPubkeys, addFollow, removeFollow } from './lib/follows.js'
 import { after, contactsTemplate, deletionTemplate, noteTemplate, profileTemplate, reactionTemplate, type ProfileFields } from './lib/events.js'
 import { now, setClockOffset, type EventTemplate, type KeyValueStore, type NostrEvent } from './lib/types.js'
 import { detectCaptive } from './lib/env.js'
+import type { Inbox } from './inbox.js'
 
 /** localStorage when it works; memory otherwise (captive sheets, private modes). */
 function storage (): { store: KeyValueStore, works: boolean } {
@@ -63,6 +64,8 @@ class AppState {
   private wantTimer: ReturnType<typeof setTimeout> | null = null
   private mineLoaded = false
   mineLoading = false
+  /** private messages, once their module (and its crypto) has loaded; only with an identity */
+  inbox: Inbox | null = null
 
   constructor () {
     const s = storage()
@@ -81,7 +84,7 @@ class AppState {
     this.relay.subscribe([{ kinds: [0, 5, 7], since: now() }], e => this.ingest(e))
     if (this.me !== null) {
       void this.loadMine()
-      void loadKeys()
+      void this.openInbox()
     } else if (hasStoredKey(this.store)) {
       // a key saved without its public key: derive it once
       void loadKeys().then(k => {
@@ -91,8 +94,21 @@ class AppState {
         this.me = id.pubkey
         this.emit()
         void this.loadMine()
+        void this.openInbox()
       })
     }
+  }
+
+  /** Loads the messaging module and starts reading this key's gift wraps. */
+  async openInbox (): Promise<void> {
+    const me = this.me
+    if (me === null || this.inbox?.me === me) return
+    const [m, sk] = await Promise.all([import('./inbox.js'), this.secretKey()])
+    if (sk === null || this.me !== me || this.inbox?.me === me) return
+    this.inbox?.stop()
+    this.inbox = new m.Inbox(me, sk)
+    this.inbox.start()
+    this.emit()
   }
 
   on (fn: Listener): () => void {
@@ -202,11 +218,14 @@ class AppState {
     this.mineLoaded = fresh
     this.emit()
     if (!fresh) void this.loadMine()
+    void this.openInbox()
   }
 
   forget (): void {
     forgetStoredKey(this.store)
     this.me = null
+    this.inbox?.stop()
+    this.inbox = null
     this.notice = ''
     this.emit()
   }
