@@ -203,6 +203,17 @@ class AppState {
     this.emit()
   }
 
+  /**
+   * Things waiting to send, as the user counts them: a private message is two gift wraps (one
+   * for the recipient, one for this phone) but one message. Which wrap goes with which message
+   * is hidden in them, so: half the wraps, rounded up (a lone wrap still counts as waiting).
+   */
+  get pendingCount (): number {
+    const list = this.relay.outbox.pending
+    const wraps = list.filter(e => e.kind === 1059).length
+    return list.length - wraps + Math.ceil(wraps / 2)
+  }
+
   get mineReady (): boolean {
     return this.mineLoaded
   }

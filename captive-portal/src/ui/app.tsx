@@ -15,7 +15,7 @@ const Chat = lazy(async () => (await import('./messages.js')).Chat, 'Opening you
 
 function Status () {
   const s = app.relay.status
-  const pending = app.relay.outbox.size
+  const pending = app.pendingCount
   const label = s === 'connected' ? 'Connected' : s === 'connecting' ? 'Connecting…' : 'Reconnecting…'
   return (
     <p class={'status ' + s} role='status' aria-live='polite' data-testid='status'>
@@ -48,11 +48,11 @@ function Nav ({ route }: { route: Route }) {
   const unread = app.inbox?.unread ?? 0
   const current = (r: Route): boolean => r.name === route.name || (r.name === 'messages' && route.name === 'chat')
   return (
-    <nav class='tabs' aria-label='Main'>
+    <nav class={'tabs' + (items.length > 4 ? ' five' : '')} aria-label='Main'>
       {items.map(([r, label]) => (
         <a key={label} href={href(r)} aria-current={current(r) ? 'page' : undefined}>
           {label}
-          {r.name === 'messages' && unread > 0 && <span class='count' data-testid='unread-tab'> {unread}<span class='sr'> unread</span></span>}
+          {r.name === 'messages' && unread > 0 && <span class='count' data-testid='unread-tab'>{unread}<span class='sr'> unread</span></span>}
         </a>
       ))}
     </nav>

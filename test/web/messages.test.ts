@@ -1,0 +1,150 @@
+import t from 'tap'
+import type { Page, WebSocketRoute } from 'playwright-core'
+import type { NostrEvent } from '../../node/src/events/types.js'
+import { WAIT, createIdentity, launchBrowser, phone, relayQuery, screenshot, startNode } from '../helpers/browser.js'
+
+/** Opens a person's profile through People (search by tag) and taps Message. */
+async function messageFromPeople (page: Page, tag: string, name: string): Promise<void> {
+  await page.locator('.tabs').getByRole('link', { name: 'People', exact: true }).click()
+  await page.getByLabel('Find people by name or #tag').fill('#' + tag)
+  await page.getByRole('button', { name: 'Search' }).click()
+  await page.locator('.person').getByRole('link', { name }).click()
+  await page.getByRole('heading', { name }).waitFor(WAIT)
+  await screenshot(page, 'dm-profile')
+  await page.getByRole('link', { name: 'Message', exact: true }).click()
+  await page.getByRole('heading', { name }).waitFor(WAIT)
+}
+
+async function send (page: Page, text: string): Promise<void> {
+  await page.getByLabel('Your message').fill(text)
+  await page.getByRole('button', { name: 'Send', exact: true }).click()
+}
+
+const bubbles = async (page: Page): Promise<string[]> => await page.locator('.bubble .content').allTextContents()
+
+t.test('two phones write privately: unread marker, live reply, still there after a reload; the node only holds gift wraps', async t => {
+  const { base } = await startNode(t)
+  const browser = await launchBrowser(t)
+  const A = await phone(browser)
+  const B = await phone(browser)
+  await createIdentity(A.page, base, { name: 'Alice Camp', tags: '#camping' })
+  await createIdentity(B.page, base, { name: 'Bob Tent', tags: '#music' })
+  await B.page.getByTestId('pending').waitFor({ state: 'detached', ...WAIT })
+  const aPub = await A.page.evaluate('localStorage.getItem("outpost.pk")') as string
+  const bPub = await B.page.evaluate('localStorage.getItem("outpost.pk")') as string
+
+  // Alice finds Bob by his tag and writes to him
+  await messageFromPeople(A.page, 'music', 'Bob Tent')
+  t.match(A.page.url(), new RegExp('#/dm/' + bPub + '$'))
+  await A.page.getByText('No messages with Bob Tent yet').waitFor(WAIT)
+  const first = 'Hi Bob, the tea is ready at tent 12'
+  await send(A.page, first)
+  await A.page.locator('.bubble.mine').getByText(first).waitFor(WAIT)
+  await A.page.getByTestId('pending').waitFor({ state: 'detached', ...WAIT })
+  await screenshot(A.page, 'dm-sent')
+
+  // Bob, on another tab, sees the Messages tab light up, then the conversation marked unread
+  await B.page.locator('.tabs').getByRole('link', { name: 'Here', exact: true }).click()
+  await B.page.getByTestId('unread-tab').getByText('1').waitFor(WAIT)
+  await B.page.locator('.tabs').getByRole('link', { name: /^Messages/ }).click()
+  const row = B.page.locator('.conversation', { hasText: 'Alice Camp' })
+  await row.getByTestId('unread').getByText('1 new').waitFor(WAIT)
+  t.ok(await row.evaluate(el => el.classList.contains('unread')), 'the conversation is marked unread')
+  t.match(await row.textContent(), /tea is ready/, 'with the last message as preview')
+  await screenshot(B.page, 'dm-list-unread')
+  await row.getByRole('link').click()
+  await B.page.locator('.bubble.theirs').getByText(first).waitFor(WAIT)
+  await B.page.getByTestId('unread-tab').waitFor({ state: 'detached', ...WAIT })
+
+  // Bob replies; Alice, still in the conversation, sees it arrive
+  const reply = 'Coming! Bringing biscuits'
+  await send(B.page, reply)
+  await B.page.locator('.bubble.mine').getByText(reply).waitFor(WAIT)
+  await A.page.locator('.bubble.theirs').getByText(reply).waitFor(WAIT)
+  t.same(await bubbles(A.page), [first, reply], 'Alice: oldest first')
+  t.equal(await A.page.getByTestId('unread-tab').count(), 0, 'read while open: no unread marker')
+  await screenshot(A.page, 'dm-conversation')
+  await B.page.getByTestId('pending').waitFor({ state: 'detached', ...WAIT })
+
+  // after a reload both phones still have the thread (from the node, opened with their own key)
+  await A.page.reload()
+  await B.page.reload()
+  for (const P of [A, B]) {
+    await P.page.locator('.bubble').nth(1).waitFor(WAIT)
+    t.same(await bubbles(P.page), [first, reply], 'the whole thread after a reload')
+  }
+  await B.page.locator('.tabs').getByRole('link', { name: /^Messages/ }).click()
+  await B.page.locator('.conversation', { hasText: 'Alice Camp' }).waitFor(WAIT)
+  t.equal(await B.page.getByTestId('unread').count(), 0, 'what was read stays read')
+  t.match(await B.page.locator('.conversation').textContent(), /You: Coming!/)
+
+  // what any client querying the node sees: gift wraps only, no plaintext
+  const all = await relayQuery(base, {})
+  t.same([...new Set(all.map(e => e.kind))].sort((a, b) => a - b), [0, 1059], 'profiles and gift wraps, nothing else')
+  t.equal((await relayQuery(base, { kinds: [14] })).length, 0, 'no kind 14 on the node')
+  t.equal((await relayQuery(base, { kinds: [13] })).length, 0, 'no seal on the node')
+  const wraps = all.filter(e => e.kind === 1059)
+  t.equal(wraps.length, 4, 'two messages, each wrapped for the recipient and for the sender')
+  const to = (e: NostrEvent): string | undefined => e.tags.find(x => x[0] === 'p')?.[1]
+  t.same(wraps.map(to).sort(), [aPub, aPub, bPub, bPub].sort())
+  const json = JSON.stringify(all)
+  for (const text of [first, reply, 'tea', 'biscuits']) t.notOk(json.includes(text), `"${text}" appears nowhere on the node`)
+  t.notOk(wraps.some(e => e.pubkey === aPub || e.pubkey === bPub), 'wraps are not signed by either person')
+  t.same((await relayQuery(base, { kinds: [1059], '#p': [bPub] })).length, 2, 'Bob\'s wraps are found by his #p')
+  t.same(A.problems, [])
+  t.same(B.problems, [])
+})
+
+t.test('a message written offline waits in the outbox, survives a reload, and arrives exactly once', async t => {
+  const { base } = await startNode(t)
+  const browser = await launchBrowser(t)
+  const A = await phone(browser)
+  const B = await phone(browser)
+  let blocked = false
+  const open: Array<{ page: WebSocketRoute, server: WebSocketRoute }> = []
+  await A.context.routeWebSocket(/.*/, ws => {
+    if (blocked) { void ws.close(); return }
+    open.push({ page: ws, server: ws.connectToServer() })
+  })
+  await createIdentity(B.page, base, { name: 'Bob Tent', tags: '#music' })
+  await B.page.getByTestId('pending').waitFor({ state: 'detached', ...WAIT })
+  await createIdentity(A.page, base, { name: 'Alice Camp' })
+  await messageFromPeople(A.page, 'music', 'Bob Tent')
+  await A.page.getByTestId('pending').waitFor({ state: 'detached', ...WAIT })
+
+  blocked = true
+  for (const c of open.splice(0)) { await c.server.close(); await c.page.close() }
+  await A.page.getByTestId('status').getByText('Reconnecting').waitFor(WAIT)
+  const text = 'Written with no signal'
+  await send(A.page, text)
+  await A.page.locator('.bubble.mine', { hasText: text }).getByText('waiting to send').waitFor(WAIT)
+  await A.page.getByTestId('pending').getByText('1 waiting to send').waitFor(WAIT)
+  await screenshot(A.page, 'dm-offline')
+  const queued = JSON.parse(await A.page.evaluate('localStorage.getItem("outpost.outbox")') as string) as NostrEvent[]
+  t.same(queued.map(e => e.kind), [1059, 1059], 'both wraps wait in the persisted outbox')
+  t.notOk(JSON.stringify(queued).includes(text), 'encrypted already: the stored outbox holds no plaintext')
+
+  await A.page.reload()
+  await A.page.locator('.bubble.mine', { hasText: text }).getByText('waiting to send').waitFor(WAIT)
+  t.equal((await relayQuery(base, { kinds: [1059] })).length, 0, 'nothing on the node yet')
+
+  blocked = false
+  await A.page.getByTestId('pending').waitFor({ state: 'detached', timeout: 20000 })
+  await A.page.locator('.bubble.mine', { hasText: text }).getByText('waiting to send').waitFor({ state: 'detached', ...WAIT })
+  t.equal((await relayQuery(base, { kinds: [1059] })).length, 2, 'arrived once: one wrap each')
+
+  // the OK was lost (say): the same wraps are sent again after a reload; still one copy each
+  await A.page.evaluate(`localStorage.setItem("outpost.outbox", ${JSON.stringify(JSON.stringify(queued))})`)
+  await A.page.reload()
+  await A.page.getByTestId('status').getByText('Connected').waitFor(WAIT)
+  await A.page.getByTestId('pending').waitFor({ state: 'detached', ...WAIT })
+  t.equal((await relayQuery(base, { kinds: [1059] })).length, 2, 'still one copy of each wrap')
+  t.same(await bubbles(A.page), [text], 'shown once')
+
+  await B.page.locator('.tabs').getByRole('link', { name: /^Messages/ }).click()
+  await B.page.locator('.conversation', { hasText: 'Alice Camp' }).getByRole('link').click()
+  await B.page.locator('.bubble.theirs').getByText(text).waitFor(WAIT)
+  t.same(await bubbles(B.page), [text], 'Bob has it once')
+  t.same(A.problems, [])
+  t.same(B.problems, [])
+})
