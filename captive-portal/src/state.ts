@@ -74,6 +74,7 @@ class AppState {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:'
     this.relay = new Relay(`${proto}//${location.host}/`, new Outbox(this.store))
     this.relay.onChange(() => this.emit())
+    this.relay.authSigner = async (challenge, url) => await this.authEvent(challenge, url)
     this.me = storedPubkey(this.store)
   }
 
@@ -261,6 +262,15 @@ class AppState {
     })
     this.signing = run.catch(() => {})
     return await run
+  }
+
+  /** NIP-42: proves to the node that this phone holds its key, so it serves its private messages. */
+  private async authEvent (challenge: string, relayUrl: string): Promise<NostrEvent | null> {
+    if (this.me === null) return null
+    const k = await loadKeys()
+    const id = k.loadKey(this.store)
+    if (id === null) return null
+    return k.signEvent({ kind: 22242, created_at: now(), tags: [['relay', relayUrl], ['challenge', challenge]], content: '' }, id.sk)
   }
 
   /** The secret key, for the backup screen. */

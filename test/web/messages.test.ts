@@ -20,6 +20,10 @@ async function send (page: Page, text: string): Promise<void> {
   await page.getByRole('button', { name: 'Send', exact: true }).click()
 }
 
+async function secretKey (page: Page): Promise<Uint8Array> {
+  return Buffer.from(await page.evaluate('localStorage.getItem("outpost.sk")') as string, 'hex')
+}
+
 const bubbles = async (page: Page): Promise<string[]> => await page.locator('.bubble .content').allTextContents()
 
 t.test('two phones write privately: unread marker, live reply, still there after a reload; the node only holds gift wraps', async t => {
@@ -32,6 +36,8 @@ t.test('two phones write privately: unread marker, live reply, still there after
   await B.page.getByTestId('pending').waitFor({ state: 'detached', ...WAIT })
   const aPub = await A.page.evaluate('localStorage.getItem("outpost.pk")') as string
   const bPub = await B.page.evaluate('localStorage.getItem("outpost.pk")') as string
+  const aSk = await secretKey(A.page)
+  const bSk = await secretKey(B.page)
 
   // Alice finds Bob by his tag and writes to him
   await messageFromPeople(A.page, 'music', 'Bob Tent')
@@ -78,11 +84,11 @@ t.test('two phones write privately: unread marker, live reply, still there after
   t.equal(await B.page.getByTestId('unread').count(), 0, 'what was read stays read')
   t.match(await B.page.locator('.conversation').textContent(), /You: Coming!/)
 
-  // what any client querying the node sees: gift wraps only, no plaintext
-  const all = await relayQuery(base, {})
+  // what the node holds, seen with both keys (NIP-42): gift wraps only, no plaintext
+  const all = await relayQuery(base, {}, { auth: [aSk, bSk] })
   t.same([...new Set(all.map(e => e.kind))].sort((a, b) => a - b), [0, 1059], 'profiles and gift wraps, nothing else')
-  t.equal((await relayQuery(base, { kinds: [14] })).length, 0, 'no kind 14 on the node')
-  t.equal((await relayQuery(base, { kinds: [13] })).length, 0, 'no seal on the node')
+  t.equal((await relayQuery(base, { kinds: [14] }, { auth: [aSk, bSk] })).length, 0, 'no kind 14 on the node')
+  t.equal((await relayQuery(base, { kinds: [13] }, { auth: [aSk, bSk] })).length, 0, 'no seal on the node')
   const wraps = all.filter(e => e.kind === 1059)
   t.equal(wraps.length, 4, 'two messages, each wrapped for the recipient and for the sender')
   const to = (e: NostrEvent): string | undefined => e.tags.find(x => x[0] === 'p')?.[1]
@@ -90,7 +96,11 @@ t.test('two phones write privately: unread marker, live reply, still there after
   const json = JSON.stringify(all)
   for (const text of [first, reply, 'tea', 'biscuits']) t.notOk(json.includes(text), `"${text}" appears nowhere on the node`)
   t.notOk(wraps.some(e => e.pubkey === aPub || e.pubkey === bPub), 'wraps are not signed by either person')
-  t.same((await relayQuery(base, { kinds: [1059], '#p': [bPub] })).length, 2, 'Bob\'s wraps are found by his #p')
+  t.same((await relayQuery(base, { kinds: [1059], '#p': [bPub] }, { auth: [bSk] })).length, 2, 'Bob\'s wraps are served to Bob')
+  t.same((await relayQuery(base, {}, { auth: [bSk] })).filter(e => e.kind === 1059).map(to), [bPub, bPub], 'and only Bob\'s')
+  // anyone else: not even that the wraps exist
+  t.same([...new Set((await relayQuery(base, {})).map(e => e.kind))], [0], 'a stranger sees the profiles, no wraps')
+  await t.rejects(relayQuery(base, { kinds: [1059], '#p': [bPub] }), /auth-required/, 'asking for wraps needs AUTH')
   t.same(A.problems, [])
   t.same(B.problems, [])
 })
@@ -111,6 +121,7 @@ t.test('a message written offline waits in the outbox, survives a reload, and ar
   await createIdentity(A.page, base, { name: 'Alice Camp' })
   await messageFromPeople(A.page, 'music', 'Bob Tent')
   await A.page.getByTestId('pending').waitFor({ state: 'detached', ...WAIT })
+  const keys = { auth: [await secretKey(A.page), await secretKey(B.page)] }
 
   blocked = true
   for (const c of open.splice(0)) { await c.server.close(); await c.page.close() }
@@ -126,19 +137,19 @@ t.test('a message written offline waits in the outbox, survives a reload, and ar
 
   await A.page.reload()
   await A.page.locator('.bubble.mine', { hasText: text }).getByText('waiting to send').waitFor(WAIT)
-  t.equal((await relayQuery(base, { kinds: [1059] })).length, 0, 'nothing on the node yet')
+  t.equal((await relayQuery(base, { kinds: [1059] }, keys)).length, 0, 'nothing on the node yet')
 
   blocked = false
   await A.page.getByTestId('pending').waitFor({ state: 'detached', timeout: 20000 })
   await A.page.locator('.bubble.mine', { hasText: text }).getByText('waiting to send').waitFor({ state: 'detached', ...WAIT })
-  t.equal((await relayQuery(base, { kinds: [1059] })).length, 2, 'arrived once: one wrap each')
+  t.equal((await relayQuery(base, { kinds: [1059] }, keys)).length, 2, 'arrived once: one wrap each')
 
   // the OK was lost (say): the same wraps are sent again after a reload; still one copy each
   await A.page.evaluate(`localStorage.setItem("outpost.outbox", ${JSON.stringify(JSON.stringify(queued))})`)
   await A.page.reload()
   await A.page.getByTestId('status').getByText('Connected').waitFor(WAIT)
   await A.page.getByTestId('pending').waitFor({ state: 'detached', ...WAIT })
-  t.equal((await relayQuery(base, { kinds: [1059] })).length, 2, 'still one copy of each wrap')
+  t.equal((await relayQuery(base, { kinds: [1059] }, keys)).length, 2, 'still one copy of each wrap')
   t.same(await bubbles(A.page), [text], 'shown once')
 
   await B.page.locator('.tabs').getByRole('link', { name: /^Messages/ }).click()
