@@ -163,6 +163,8 @@ t.test('NIP-42: the node serves a gift wrap only to a connection that proved it 
   c.send('REQ', 'a', { kinds: [1059] })
   t.equal(((await c.next(m => m[1] === 'a'))[2] as NostrEvent).id, toBob[1]?.id, 'Alice gets her own copy')
   t.same(await c.next(m => m[1] === 'a'), ['EOSE', 'a'], 'and not Bob\'s')
+  c.send('REQ', 'ab', { kinds: [1059], '#p': [bobPub] })
+  t.match((await c.next(m => m[0] === 'CLOSED' && m[1] === 'ab'))[2], /^auth-required:/, 'asking for another key\'s wraps needs that key\'s AUTH')
   const b = await connect(base)
   t.teardown(() => b.ws.close())
   await authenticate(b, base, [bob])

@@ -49,7 +49,12 @@ export function visibleTo (e: NostrEvent, authed: ReadonlySet<string>): boolean 
   return e.tags.some(t => t[0] === 'p' && t[1] !== undefined && authed.has(t[1]))
 }
 
-/** A REQ that asks for gift wraps by kind before any AUTH: answered with a challenge and CLOSED auth-required. */
+/**
+ * A REQ that asks for gift wraps by kind before any AUTH, or for the wraps of a `#p` key this
+ * connection has not authenticated as (another identity on the same phone): answered with a
+ * challenge and CLOSED auth-required. Anything else is served with the wraps it may not see left out.
+ */
 export function needsAuth (filters: Filter[], authed: ReadonlySet<string>): boolean {
-  return authed.size === 0 && filters.some(f => f.kinds?.includes(GIFT_WRAP_KIND) === true)
+  return filters.some(f => f.kinds?.includes(GIFT_WRAP_KIND) === true &&
+    (authed.size === 0 || (f['#p'] ?? []).some(p => !authed.has(p))))
 }
