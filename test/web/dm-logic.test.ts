@@ -108,6 +108,12 @@ t.test('NIP-17 wrapping: one wrap for the recipient, one for the sender; only th
   t.equal(openWrap({ ...wraps[0]!, content: wraps[0]!.content.slice(0, -8) + 'AAAAAAA=' }, bob), null, 'a changed byte fails the MAC')
   t.equal(openWrap({ ...wraps[0]!, kind: 1 }, bob), null, 'not a gift wrap')
 
+  const keys = new Map<string, Uint8Array>()
+  t.same(openWrap(wraps[0]!, bob, keys), rumor, 'with a kept conversation key')
+  t.same([...keys.keys()], [alicePub], 'kept by sender')
+  t.same(openWrap(wrapMessage(alice, bobPub, 'again', now, now).wraps[0]!, bob, keys)?.content, 'again', 'and used for the next message')
+  t.equal(openWrap(wraps[0]!, eve, new Map()), null, 'still nothing for another key')
+
   const self = wrapMessage(alice, alicePub, 'note to self', now, now)
   t.equal(self.wraps.length, 1, 'a note to self is wrapped once')
   t.same(openWrap(self.wraps[0]!, alice)?.content, 'note to self')

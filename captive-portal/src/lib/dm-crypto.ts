@@ -57,14 +57,21 @@ export function wrapMessage (sk: Uint8Array, to: string, text: string, createdAt
 /**
  * The chat message inside a gift wrap addressed to `sk`, or null for anything else: a wrap for
  * another key, a damaged or forged one (bad signature, a seal whose signer is not the rumor's
- * author), another kind. Never throws: wraps come from anyone.
+ * author), another kind. Never throws: wraps come from anyone. `keys`: conversation keys by
+ * sender, kept between calls (they are derived from `sk`: one map per key).
  */
-export function openWrap (wrap: NostrEvent, sk: Uint8Array): Rumor | null {
+export function openWrap (wrap: NostrEvent, sk: Uint8Array, keys?: Map<string, Uint8Array>): Rumor | null {
   try {
     if (wrap.kind !== WRAP_KIND || wrap.content.length > MAX_WRAP_CONTENT * 2) return null
     const sealed: unknown = JSON.parse(decrypt(wrap.content, getConversationKey(sk, wrap.pubkey)))
     if (!isSeal(sealed) || !verifyEvent(sealed)) return null
-    const rumor: unknown = JSON.parse(decrypt(sealed.content, getConversationKey(sk, sealed.pubkey)))
+    // the wrap's key is new every time; the seal's is the sender's: its conversation key can be kept
+    let key = keys?.get(sealed.pubkey)
+    if (key === undefined) {
+      key = getConversationKey(sk, sealed.pubkey)
+      keys?.set(sealed.pubkey, key)
+    }
+    const rumor: unknown = JSON.parse(decrypt(sealed.content, key))
     if (!isRumor(rumor) || rumor.pubkey !== sealed.pubkey || rumor.kind !== CHAT_KIND) return null
     const { id, pubkey, created_at: createdAt, kind, tags, content } = rumor
     const r = { pubkey, created_at: createdAt, kind, tags, content }
