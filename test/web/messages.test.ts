@@ -84,6 +84,22 @@ t.test('two phones write privately: unread marker, live reply, still there after
   t.equal(await B.page.getByTestId('unread').count(), 0, 'what was read stays read')
   t.match(await B.page.locator('.conversation').textContent(), /You: Coming!/)
 
+  // Bob's phone switches to Alice's key (a restored backup): her own copies make her side of the
+  // conversation readable, and the open connection authenticates again as the new key
+  await B.page.locator('.tabs').getByRole('link', { name: 'Me', exact: true }).click()
+  await B.page.getByRole('button', { name: 'Remove my key from this phone' }).click()
+  await B.page.getByRole('button', { name: 'Remove it' }).click()
+  t.equal(await B.page.evaluate('localStorage.getItem("outpost.dm.read")'), null, 'the read marks go with the key')
+  await B.page.getByRole('button', { name: 'I already have a key' }).click()
+  await B.page.getByLabel('Your secret key').fill(Buffer.from(aSk).toString('hex'))
+  await B.page.getByRole('button', { name: 'Use this key' }).click()
+  await B.page.getByLabel('Display name').waitFor(WAIT)
+  await B.page.locator('.tabs').getByRole('link', { name: /^Messages/ }).click()
+  await B.page.locator('.conversation', { hasText: 'Bob Tent' }).getByRole('link').click()
+  await B.page.locator('.bubble').nth(1).waitFor(WAIT)
+  t.same(await bubbles(B.page), [first, reply], 'a restored key reads the whole conversation, its own messages too')
+  t.same(await B.page.locator('.bubble.mine .content').allTextContents(), [first], 'as the sender')
+
   // what the node holds, seen with both keys (NIP-42): gift wraps only, no plaintext
   const all = await relayQuery(base, {}, { auth: [aSk, bSk] })
   t.same([...new Set(all.map(e => e.kind))].sort((a, b) => a - b), [0, 1059], 'profiles and gift wraps, nothing else')
@@ -94,7 +110,7 @@ t.test('two phones write privately: unread marker, live reply, still there after
   const to = (e: NostrEvent): string | undefined => e.tags.find(x => x[0] === 'p')?.[1]
   t.same(wraps.map(to).sort(), [aPub, aPub, bPub, bPub].sort())
   const json = JSON.stringify(all)
-  for (const text of [first, reply, 'tea', 'biscuits']) t.notOk(json.includes(text), `"${text}" appears nowhere on the node`)
+  for (const text of [first, reply, 'tent 12', 'biscuits']) t.notOk(json.includes(text), `"${text}" appears nowhere on the node`)
   t.notOk(wraps.some(e => e.pubkey === aPub || e.pubkey === bPub), 'wraps are not signed by either person')
   t.same((await relayQuery(base, { kinds: [1059], '#p': [bPub] }, { auth: [bSk] })).length, 2, 'Bob\'s wraps are served to Bob')
   t.same((await relayQuery(base, {}, { auth: [bSk] })).filter(e => e.kind === 1059).map(to), [bPub, bPub], 'and only Bob\'s')

@@ -1,4 +1,6 @@
 import { HEX64, type KeyValueStore } from './types.js'
+import { READ_STORAGE } from './key-store.js'
+export { READ_STORAGE }
 
 // The plain half of private messages (NIP-17): what a decrypted message is, who it is with,
 // conversations and read marks. No crypto here: that is lib/dm-crypto.ts, loaded on demand.
@@ -90,8 +92,6 @@ export function nextCreatedAt (nowSeconds: number, last: Rumor | undefined): num
   if (last === undefined || last.created_at < nowSeconds || last.created_at >= nowSeconds + 600) return nowSeconds
   return last.created_at + 1
 }
-
-export const READ_STORAGE = 'outpost.dm.read'
 
 export function loadReadMarks (store: KeyValueStore): ReadMarks {
   try {
