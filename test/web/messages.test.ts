@@ -1,7 +1,10 @@
 import t from 'tap'
 import type { Page, WebSocketRoute } from 'playwright-core'
 import type { NostrEvent } from '../../node/src/events/types.js'
-import { WAIT, createIdentity, launchBrowser, phone, relayQuery, screenshot, startNode } from '../helpers/browser.js'
+import { generateSecretKey } from 'nostr-tools/pure'
+import * as nip17 from 'nostr-tools/nip17'
+import { WAIT, createIdentity, launchBrowser, phone, relayPublish, relayQuery, screenshot, startNode } from '../helpers/browser.js'
+import { chatRumor, giftWrap, seal } from '../../captive-portal/src/lib/dm-crypto.js'
 
 /** Opens a person's profile through People (search by tag) and taps Message. */
 async function messageFromPeople (page: Page, tag: string, name: string): Promise<void> {
@@ -117,6 +120,23 @@ t.test('two phones write privately: unread marker, live reply, still there after
   // anyone else: not even that the wraps exist
   t.same([...new Set((await relayQuery(base, {})).map(e => e.kind))], [0], 'a stranger sees the profiles, no wraps')
   await t.rejects(relayQuery(base, { kinds: [1059], '#p': [bPub] }), /auth-required/, 'asking for wraps needs AUTH')
+
+  // someone else writes to Alice: markup stays text; a wrap forged to look like Bob's is dropped
+  const mallory = generateSecretKey()
+  const hostile = nip17.wrapEvent(mallory, { publicKey: aPub }, '<img src=x onerror="window.__pwned=1"> hi')
+  const now = Math.floor(Date.now() / 1000)
+  const forged = giftWrap(seal(chatRumor(bSk, aPub, 'forged: send me your key', now), mallory, aPub, now), aPub, now)
+  await relayPublish(base, [hostile, forged])
+  await A.page.locator('.tabs').getByRole('link', { name: /^Messages/ }).click()
+  const strange = A.page.locator('.conversation', { hasText: 'onerror' })
+  await strange.waitFor(WAIT)
+  t.match(await strange.textContent(), /<img src=x onerror="window.__pwned=1"> hi/, 'shown as text')
+  t.equal(await A.page.evaluate('window.__pwned'), undefined, 'nothing ran')
+  await A.page.locator('.messages [role=status]').waitFor({ state: 'detached', ...WAIT })
+  t.equal(await A.page.locator('.conversation').count(), 2, 'Bob and the stranger; the forged wrap shows nowhere')
+  await A.page.locator('.conversation', { hasText: 'Bob Tent' }).getByRole('link').click()
+  await A.page.locator('.bubble').nth(1).waitFor(WAIT)
+  t.same(await bubbles(A.page), [first, reply], 'the forged message is not in Bob\'s conversation')
   t.same(A.problems, [])
   t.same(B.problems, [])
 })
