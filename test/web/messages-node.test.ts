@@ -60,9 +60,9 @@ t.test('the node takes NIP-59 gift wraps dated up to two days back, serves them 
   await relayPublish(base, wraps)
   // the extremes NIP-59 allows: exactly two days back, and now
   const sealed = seal(chatRumor(alice, bobPub, 'edge', now), alice, bobPub, now)
-  const wrapAt = (createdAt: number): NostrEvent => {
+  const wrapAt = (createdAt: number, extra: string[][] = []): NostrEvent => {
     const throwaway = generateSecretKey()
-    return signEvent({ kind: 1059, created_at: createdAt, tags: [['p', bobPub]], content: encrypt(JSON.stringify(sealed), getConversationKey(throwaway, bobPub)) }, throwaway)
+    return signEvent({ kind: 1059, created_at: createdAt, tags: [['p', bobPub], ...extra], content: encrypt(JSON.stringify(sealed), getConversationKey(throwaway, bobPub)) }, throwaway)
   }
   const oldest = wrapAt(now - TWO_DAYS)
   const newest = wrapAt(now)
@@ -73,6 +73,17 @@ t.test('the node takes NIP-59 gift wraps dated up to two days back, serves them 
   t.same(sent.map(s => openWrap(s.wraps[0]!, bob)?.content), sent.map((_, i) => 'message ' + String(i)))
   const page = await relayQuery(base, { kinds: [1059], '#p': [bobPub], until: now - 3600, limit: 500 }, { auth: [bob] })
   t.ok(page.every(w => w.created_at <= now - 3600), 'paging back with until works on wrap dates')
+
+  // NIP-40 on wraps (disappearing messages): the expiration counts, the random date does not
+  const expiring = wrapAt(now - TWO_DAYS + 60, [['expiration', String(now + 3600)]])
+  const expired = wrapAt(now - 60, [['expiration', String(now - 30)]])
+  await relayPublish(base, [expiring])
+  const c0 = await connect(base)
+  c0.send('EVENT', expired)
+  await c0.next(m => m[0] === 'OK' && m[1] === expired.id)
+  c0.ws.close()
+  const withExpiry = await relayQuery(base, { ids: [expiring.id, expired.id] }, { auth: [bob] })
+  t.same(withExpiry.map(w => w.id), [expiring.id], 'a wrap dated two days back that expires in an hour is served; an expired one is not')
 
   // a wrap dated two days back still reaches a live subscriber (no `since` window on live events)
   const late = wrapAt(now - TWO_DAYS + 5)
