@@ -7,6 +7,7 @@ import { followedPubkeys, addFollow, removeFollow } from './lib/follows.js'
 import { after, contactsTemplate, deletionTemplate, noteTemplate, profileTemplate, reactionTemplate, type ProfileFields } from './lib/events.js'
 import { now, setClockOffset, type EventTemplate, type KeyValueStore, type NostrEvent } from './lib/types.js'
 import { detectCaptive } from './lib/env.js'
+import type { Inbox } from './inbox.js'
 
 /** localStorage when it works; memory otherwise (captive sheets, private modes). */
 function storage (): { store: KeyValueStore, works: boolean } {
@@ -63,6 +64,8 @@ class AppState {
   private wantTimer: ReturnType<typeof setTimeout> | null = null
   private mineLoaded = false
   mineLoading = false
+  /** private messages, once their module (and its crypto) has loaded; only with an identity */
+  inbox: Inbox | null = null
 
   constructor () {
     const s = storage()
@@ -71,6 +74,7 @@ class AppState {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:'
     this.relay = new Relay(`${proto}//${location.host}/`, new Outbox(this.store))
     this.relay.onChange(() => this.emit())
+    this.relay.authSigner = async (challenge, url) => await this.authEvent(challenge, url)
     this.me = storedPubkey(this.store)
   }
 
@@ -81,7 +85,7 @@ class AppState {
     this.relay.subscribe([{ kinds: [0, 5, 7], since: now() }], e => this.ingest(e))
     if (this.me !== null) {
       void this.loadMine()
-      void loadKeys()
+      void this.openInbox()
     } else if (hasStoredKey(this.store)) {
       // a key saved without its public key: derive it once
       void loadKeys().then(k => {
@@ -91,8 +95,21 @@ class AppState {
         this.me = id.pubkey
         this.emit()
         void this.loadMine()
+        void this.openInbox()
       })
     }
+  }
+
+  /** Loads the messaging module and starts reading this key's gift wraps. */
+  async openInbox (): Promise<void> {
+    const me = this.me
+    if (me === null || this.inbox?.me === me) return
+    const [m, sk] = await Promise.all([import('./inbox.js'), this.secretKey()])
+    if (sk === null || this.me !== me || this.inbox?.me === me) return
+    this.inbox?.stop()
+    this.inbox = new m.Inbox(me, sk)
+    this.inbox.start()
+    this.emit()
   }
 
   on (fn: Listener): () => void {
@@ -187,6 +204,17 @@ class AppState {
     this.emit()
   }
 
+  /**
+   * Things waiting to send, as the user counts them: a private message is two gift wraps (one
+   * for the recipient, one for this phone) but one message. Which wrap goes with which message
+   * is hidden in them, so: half the wraps, rounded up (a lone wrap still counts as waiting).
+   */
+  get pendingCount (): number {
+    const list = this.relay.outbox.pending
+    const wraps = list.filter(e => e.kind === 1059).length
+    return list.length - wraps + Math.ceil(wraps / 2)
+  }
+
   get mineReady (): boolean {
     return this.mineLoaded
   }
@@ -202,11 +230,14 @@ class AppState {
     this.mineLoaded = fresh
     this.emit()
     if (!fresh) void this.loadMine()
+    void this.openInbox()
   }
 
   forget (): void {
     forgetStoredKey(this.store)
     this.me = null
+    this.inbox?.stop()
+    this.inbox = null
     this.notice = ''
     this.emit()
   }
@@ -231,6 +262,15 @@ class AppState {
     })
     this.signing = run.catch(() => {})
     return await run
+  }
+
+  /** NIP-42: proves to the node that this phone holds its key, so it serves its private messages. */
+  private async authEvent (challenge: string, relayUrl: string): Promise<NostrEvent | null> {
+    if (this.me === null) return null
+    const k = await loadKeys()
+    const id = k.loadKey(this.store)
+    if (id === null) return null
+    return k.signEvent({ kind: 22242, created_at: now(), tags: [['relay', relayUrl], ['challenge', challenge]], content: '' }, id.sk)
   }
 
   /** The secret key, for the backup screen. */

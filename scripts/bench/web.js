@@ -4,14 +4,21 @@
 //     WebPageTest "3G Slow" figures), without and with 4x CPU slowdown: time to the app being
 //     interactive (rendered, tabs and buttons live) and to the first posts on screen;
 //  2. a Here timeline over ~10,000 posts: first page, then paging back in time by scrolling:
-//     per-page latency, longest frame while scrolling, DOM size and JS heap as pages pile up.
-// Options: --n 12000 (signed events seeded, 85% kind 1), --pages 25. Writes bench-results/web.md.
+//     per-page latency, longest frame while scrolling, DOM size and JS heap as pages pile up;
+//  3. private messages: a phone whose key has a full first page of gift wraps (NIP-17, made by
+//     nostr-tools' own nip17) opens the Messages tab: time until every wrap is opened and the
+//     conversations listed, and the longest frame meanwhile (wraps are opened in small batches),
+//     without and with 4x CPU slowdown.
+// Options: --n 12000 (signed events seeded, 85% kind 1), --pages 25, --wraps 200, --peers 20.
+// Writes bench-results/web.md.
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
+import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
+import { wrapEvent } from 'nostr-tools/nip17'
 import { BENCH_LIMITS, RESULTS, ROOT, rmrf, tempDir } from './lib/util.js'
 import { signedEvents } from './lib/sign.js'
 import { connect, closeWs, publish } from './lib/ws.js'
@@ -22,6 +29,8 @@ const args = process.argv.slice(2)
 const opt = (name, dflt) => { const i = args.indexOf('--' + name); return i >= 0 ? Number(args[i + 1]) : dflt }
 const N = opt('n', 12000)
 const PAGES = opt('pages', 25)
+const WRAPS = opt('wraps', 200)
+const PEERS = opt('peers', 20)
 const log = (...a) => console.error('[web bench]', ...a)
 
 async function startNode (data) {
@@ -103,6 +112,38 @@ async function timeline (browser, base) {
   return result
 }
 
+/** WRAPS gift-wrapped messages to a fresh key from PEERS people, as JSON lines; the key's hex. */
+function inboxFixture () {
+  const sk = generateSecretKey()
+  const pubkey = getPublicKey(sk)
+  const peers = Array.from({ length: PEERS }, () => generateSecretKey())
+  const lines = []
+  for (let i = 0; i < WRAPS; i++) {
+    const w = wrapEvent(peers[i % PEERS], { publicKey: pubkey }, `message ${i} ` + 'x'.repeat(i % 120))
+    lines.push(JSON.stringify({ id: w.id, pubkey: w.pubkey, created_at: w.created_at, kind: w.kind, tags: w.tags, content: w.content, sig: w.sig }))
+  }
+  return { sk: Buffer.from(sk).toString('hex'), pubkey, lines }
+}
+
+async function inbox (browser, base, fx, { cpu }) {
+  const context = await browser.newContext({ viewport: { width: 360, height: 640 }, isMobile: true, hasTouch: true })
+  await context.addInitScript(`localStorage.setItem('outpost.sk', '${fx.sk}'); localStorage.setItem('outpost.pk', '${fx.pubkey}');
+    window.__gaps = []; let last = performance.now(); const f = t => { window.__gaps.push(t - last); last = t; requestAnimationFrame(f) }; requestAnimationFrame(f)`)
+  const page = await context.newPage()
+  const cdp = await context.newCDPSession(page)
+  if (cpu > 1) await cdp.send('Emulation.setCPUThrottlingRate', { rate: cpu })
+  const t0 = Date.now()
+  await page.goto(base + '#/messages')
+  // frames from here on: the app is up, the inbox loads, authenticates and opens the wraps
+  await page.locator('.tabs a').first().waitFor({ timeout: 60000 })
+  await page.evaluate('window.__gaps = []')
+  await page.waitForFunction(n => document.querySelectorAll('.conversation').length === n && document.querySelector('.messages [role=status]') === null, PEERS, { timeout: 120000 })
+  const ms = Date.now() - t0
+  const gaps = await page.evaluate('window.__gaps')
+  await context.close()
+  return { ms, frameMax: Math.max(...gaps), longFrames: gaps.filter(g => g > 100).length }
+}
+
 async function main () {
   for (const f of [join(ROOT, 'dist', 'cli', 'main.js'), join(ROOT, 'captive-portal', 'dist', 'index.html')]) {
     if (!existsSync(f)) throw new Error(`${f} missing: run npm run build first`)
@@ -127,6 +168,16 @@ async function main () {
       loads.push({ cpu, runs })
     }
     const tl = await timeline(browser, base)
+    const fx = inboxFixture()
+    const ws2 = await connect(base.replace('http', 'ws'))
+    await publish(ws2, fx.lines, 64)
+    await closeWs(ws2)
+    const dms = []
+    for (const cpu of [1, 4]) {
+      const runs = []
+      for (let i = 0; i < 3; i++) runs.push(await inbox(browser, base, fx, { cpu }))
+      dms.push({ cpu, runs })
+    }
     const med = (runs, k) => percentile(runs.map(r => r[k]), 50)
     const md = [
       `## Phone client (captive-portal/) — ${new Date().toISOString()}`,
@@ -140,6 +191,11 @@ async function main () {
       '',
       markdownTable(['first page (ms)', 'page p50 (ms)', 'page max (ms)', 'frame p95 (ms)', 'frame max (ms)', 'frames > 50 ms', 'posts loaded', 'posts in DOM', 'DOM nodes', 'JS heap (MB)'],
         [[tl.first, tl.pageP50, tl.pageMax, tl.frameP95.toFixed(1), tl.frameMax.toFixed(0), `${tl.longFrames} of ${tl.frames}`, tl.total, tl.rendered, tl.nodes, tl.heapMB.toFixed(1)]]),
+      '',
+      `Messages tab opened cold (page load included) with ${WRAPS} gift wraps from ${PEERS} people, key already on the phone, median of 3:`,
+      '',
+      markdownTable(['CPU', 'all opened and listed (ms)', 'per wrap (ms)', 'longest frame (ms)', 'frames > 100 ms'],
+        dms.map(d => [d.cpu === 1 ? 'unthrottled' : `${d.cpu}x slower`, med(d.runs, 'ms'), (med(d.runs, 'ms') / WRAPS).toFixed(1), med(d.runs, 'frameMax').toFixed(0), med(d.runs, 'longFrames')])),
       ''
     ].join('\n')
     console.log(md)
@@ -147,7 +203,9 @@ async function main () {
     await writeFile(join(RESULTS, 'web.md'), md)
   } finally {
     await browser?.close()
+    const exited = new Promise(resolve => { if (child.exitCode !== null) resolve(); else child.once('exit', resolve) })
     child.kill('SIGTERM')
+    await exited
     await rmrf(data)
   }
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import WebSocket from 'ws'
+import { finalizeEvent } from 'nostr-tools/pure'
 import type { Test } from 'tap'
 import type { Filter, NostrEvent } from '../../node/src/events/types.js'
 import { ROOT, spawnNode, type NodeProcess } from './node-process.js'
@@ -66,19 +67,44 @@ export async function phone (browser: Browser, opts: { userAgent?: string } = {}
   return { context, page, problems }
 }
 
-/** Stored events from the node's relay, over a plain WebSocket (what any Nostr client sees). */
-export async function relayQuery (base: string, filter: Filter): Promise<NostrEvent[]> {
+/**
+ * Stored events from the node's relay, over a plain WebSocket (what any Nostr client sees).
+ * `auth`: secret keys to authenticate as first (NIP-42), to be served private messages.
+ * Rejects with the reason when the relay answers CLOSED.
+ */
+export async function relayQuery (base: string, filter: Filter, opts: { auth?: Uint8Array[] } = {}): Promise<NostrEvent[]> {
   const ws = new WebSocket(base.replace(/^http/, 'ws'))
   const out: NostrEvent[] = []
+  const keys = opts.auth ?? []
+  const oks = new Set<string>()
   return await new Promise((resolve, reject) => {
     const timer = setTimeout(() => { ws.close(); reject(new Error('relay query timed out')) }, 10000)
-    ws.on('open', () => ws.send(JSON.stringify(['REQ', 'q', filter])))
+    const fail = (err: Error): void => { clearTimeout(timer); ws.close(); reject(err) }
+    // a REQ for gift wraps before AUTH brings the challenge
+    ws.on('open', () => ws.send(JSON.stringify(keys.length > 0 ? ['REQ', 'probe', { kinds: [1059], limit: 0 }] : ['REQ', 'q', filter])))
     ws.on('message', d => {
       const m = JSON.parse(d.toString()) as unknown[]
-      if (m[0] === 'EVENT') out.push(m[2] as NostrEvent)
-      if (m[0] === 'EOSE') { clearTimeout(timer); ws.close(); resolve(out) }
+      if (m[0] === 'AUTH' && keys.length > 0 && oks.size === 0) {
+        for (const sk of keys) {
+          const ev = finalizeEvent({ kind: 22242, created_at: Math.floor(Date.now() / 1000), tags: [['relay', base.replace(/^http/, 'ws')], ['challenge', m[1] as string]], content: '' }, sk)
+          oks.add(ev.id)
+          ws.send(JSON.stringify(['AUTH', ev]))
+        }
+      } else if (m[0] === 'OK' && oks.has(m[1] as string)) {
+        if (m[2] !== true) return fail(new Error(`AUTH refused: ${String(m[3])}`))
+        oks.delete(m[1] as string)
+        if (oks.size === 0) ws.send(JSON.stringify(['REQ', 'q', filter]))
+      } else if (m[0] === 'EVENT' && m[1] === 'q') {
+        out.push(m[2] as NostrEvent)
+      } else if (m[0] === 'EOSE' && m[1] === 'q') {
+        clearTimeout(timer)
+        ws.close()
+        resolve(out)
+      } else if (m[0] === 'CLOSED' && m[1] === 'q') {
+        fail(new Error(`closed: ${String(m[2])}`))
+      }
     })
-    ws.on('error', err => { clearTimeout(timer); reject(err) })
+    ws.on('error', err => fail(err))
   })
 }
 

@@ -6,6 +6,7 @@ t.test('client messages are parsed by verb and arity', async t => {
   t.same(parseClientMessage('["REQ","s",{},{"kinds":[1]}]'), { type: 'REQ', subId: 's', filters: [{}, { kinds: [1] }] })
   t.same(parseClientMessage('["COUNT","s",{}]'), { type: 'COUNT', subId: 's', filters: [{}] })
   t.same(parseClientMessage('["CLOSE","s"]'), { type: 'CLOSE', subId: 's' })
+  t.same(parseClientMessage('["AUTH",{"kind":22242}]'), { type: 'AUTH', event: { kind: 22242 } })
   const errors: Array<[string, RegExp]> = [
     ['', /parse JSON/],
     ['nul', /parse JSON/],
@@ -15,7 +16,9 @@ t.test('client messages are parsed by verb and arity', async t => {
     ['["EVENT",{},{}]', /exactly one event/],
     ['["REQ","s"]', /at least one filter/],
     ['["CLOSE","a","b"]', /exactly one subscription id/],
-    ['["AUTH",{}]', /unknown message type "AUTH"/],
+    ['["AUTH",{},{}]', /AUTH takes exactly one event/],
+    ['["AUTH"]', /AUTH takes exactly one event/],
+    ['["HELLO",{}]', /unknown message type "HELLO"/],
     [`["${'V'.repeat(100)}"]`, /unknown message type "V{16}"$/]
   ]
   for (const [text, re] of errors) {

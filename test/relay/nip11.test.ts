@@ -12,7 +12,7 @@ t.test('the NIP-11 document reflects the limits', async t => {
     description: doc.description,
     software: 'outpost',
     version: '1.2.3',
-    supported_nips: [1, 9, 11, 40],
+    supported_nips: [1, 9, 11, 40, 42],
     limitation: {
       max_message_length: 1000,
       max_subscriptions: 7,

@@ -17,7 +17,8 @@ t.test('two phones: identity with tags, post, find by tag, follow, reply live, l
   await A.page.getByText('Nothing posted here yet').waitFor(WAIT)
   t.equal(await A.page.locator('#compose').count(), 0, 'no composer before an identity')
   await screenshot(A.page, 'here-visitor')
-  t.notOk(aRequests.some(u => /\/assets\/(keys|nip49|qr)-/.test(u)), 'a visitor downloads no key or QR code')
+  t.notOk(aRequests.some(u => /\/assets\/(keys|nip49|qr|inbox|messages|dm)-/.test(u)), 'a visitor downloads no key, QR code or messaging code')
+  t.same(aRequests.filter(u => /\/assets\/.*\.js$/.test(u)).map(u => new URL(u).pathname.replace(/-[0-9a-f]{12}/, '')), ['/assets/index.js'], 'only the app bundle')
   t.ok(aRequests.some(u => /\/assets\/index-/.test(u)))
 
   // identity in one tap, with profile tags

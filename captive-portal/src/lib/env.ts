@@ -22,6 +22,8 @@ export type Route =
   | { name: 'profile', pubkey: string }
   | { name: 'people', query: string }
   | { name: 'me' }
+  | { name: 'messages' }
+  | { name: 'chat', pubkey: string }
 
 /** Hash routes (#/tag/music, #/p/<hex>, #/e/<hex>): deep links work without server help. */
 export function parseRoute (hash: string): Route {
@@ -34,6 +36,8 @@ export function parseRoute (hash: string): Route {
     case 'p': return /^[0-9a-f]{64}$/.test(arg) ? { name: 'profile', pubkey: arg } : { name: 'here' }
     case 'people': return { name: 'people', query: arg }
     case 'me': return { name: 'me' }
+    case 'messages': return { name: 'messages' }
+    case 'dm': return /^[0-9a-f]{64}$/.test(arg) ? { name: 'chat', pubkey: arg } : { name: 'messages' }
     default: return { name: 'here' }
   }
 }
@@ -47,5 +51,7 @@ export function href (r: Route): string {
     case 'profile': return '#/p/' + r.pubkey
     case 'people': return '#/people' + (r.query !== '' ? '/' + encodeURIComponent(r.query) : '')
     case 'me': return '#/me'
+    case 'messages': return '#/messages'
+    case 'chat': return '#/dm/' + r.pubkey
   }
 }

@@ -6,6 +6,8 @@ import { HEX64, type KeyValueStore } from './types.js'
  */
 export const KEY_STORAGE = 'outpost.sk'
 export const PUBKEY_STORAGE = 'outpost.pk'
+/** Private messages read, per person (lib/dm.ts): whom this key talked to goes with the key. */
+export const READ_STORAGE = 'outpost.dm.read'
 
 /** The stored public key, or null (none, or a key saved without it: the crypto must derive it). */
 export function storedPubkey (store: KeyValueStore): string | null {
@@ -21,6 +23,7 @@ export function hasStoredKey (store: KeyValueStore): boolean {
 export function forgetStoredKey (store: KeyValueStore): void {
   store.removeItem(KEY_STORAGE)
   store.removeItem(PUBKEY_STORAGE)
+  store.removeItem(READ_STORAGE)
 }
 
 /** Pasted text that needs a password (NIP-49). */

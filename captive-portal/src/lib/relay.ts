@@ -11,7 +11,12 @@ interface Sub {
   /** one-shot queries close at EOSE and are not re-sent after a reconnect once done */
   once: boolean
   sent: boolean
+  /** refused with auth-required: sent again once this connection has authenticated */
+  authWait?: boolean
 }
+
+/** Signs a NIP-42 AUTH event (kind 22242) for a challenge; null when there is no identity. */
+export type AuthSigner = (challenge: string, relayUrl: string) => Promise<NostrEvent | null>
 
 export interface SubHandle { close: () => void }
 
@@ -36,6 +41,10 @@ export class Relay {
   private readonly listeners = new Set<() => void>()
   private readonly okListeners = new Map<string, (ok: boolean, msg: string) => void>()
   private stopped = false
+  /** NIP-42: the node serves private messages (kind 1059) only to their recipient */
+  authSigner: AuthSigner | null = null
+  private authId: string | null = null
+  private authTries = 0
 
   constructor (private readonly url: string, readonly outbox: Outbox) {
     outbox.onChange(() => this.emit())
@@ -108,7 +117,7 @@ export class Relay {
   }
 
   private sendSub (sub: Sub): void {
-    if (!this.subs.has(sub.id) || this.ws?.readyState !== 1) return
+    if (!this.subs.has(sub.id) || this.ws?.readyState !== 1 || sub.authWait === true) return
     sub.sent = true
     this.send(['REQ', sub.id, ...sub.filters])
   }
@@ -147,7 +156,10 @@ export class Relay {
       if (this.ws !== ws) return
       this.ws = null
       this.inFlight.clear()
-      for (const s of this.subs.values()) s.sent = false
+      this.authId = null
+      this.authTries = 0
+      // a new connection gets a new challenge: they ask again, and authenticate again if told to
+      for (const s of this.subs.values()) { s.sent = false; s.authWait = false }
       this.scheduleReconnect()
     }
     ws.onerror = () => ws.close()
@@ -179,13 +191,36 @@ export class Relay {
       if (s === undefined) return
       if (s.once) this.close(s)
       s.onEose?.()
+    } else if (type === 'AUTH' && typeof a === 'string') {
+      void this.authenticate(a)
     } else if (type === 'CLOSED' && typeof a === 'string') {
       const s = this.subs.get(a)
       if (s === undefined) return
+      if (!s.once && typeof b === 'string' && b.startsWith('auth-required:') && this.authSigner !== null) {
+        s.sent = false
+        s.authWait = true
+        return
+      }
       this.subs.delete(a)
       if (s.once) s.onEose?.()
       else setTimeout(() => { if (!this.stopped) this.add(s) }, 2000)
       this.next()
+    } else if (type === 'OK' && typeof a === 'string' && a === this.authId) {
+      this.authId = null
+      if (b !== true) {
+        // e.g. signed before the node's clock was learned: try again shortly, a few times
+        const ws = this.ws
+        if (++this.authTries < 3 && this.lastChallenge !== null) {
+          const c = this.lastChallenge
+          setTimeout(() => { if (this.ws === ws) void this.authenticate(c) }, 2000)
+        }
+        return
+      }
+      for (const s of this.subs.values()) {
+        if (s.authWait !== true) continue
+        s.authWait = false
+        this.sendSub(s)
+      }
     } else if (type === 'OK' && typeof a === 'string') {
       this.inFlight.delete(a)
       const ok = b === true
@@ -196,6 +231,17 @@ export class Relay {
       if (verdict === 'retry') setTimeout(() => this.flush(), 3000)
       else this.flush()
     }
+  }
+
+  private lastChallenge: string | null = null
+
+  private async authenticate (challenge: string): Promise<void> {
+    const ws = this.ws
+    this.lastChallenge = challenge
+    const ev = await this.authSigner?.(challenge, this.url)
+    if (ev === null || ev === undefined || this.ws !== ws) return
+    this.authId = ev.id
+    this.send(['AUTH', ev])
   }
 
   private setStatus (s: Status): void {

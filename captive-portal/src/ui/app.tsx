@@ -7,10 +7,15 @@ import { ThreadView } from './thread.js'
 import { People } from './people.js'
 import { ProfileView } from './profile.js'
 import { CaptiveNotice, Me } from './me.js'
+import { lazy } from './lazy.js'
+
+// private messages and their crypto are a separate chunk: not part of the first load
+const Conversations = lazy(async () => (await import('./messages.js')).Conversations, 'Opening your messages…')
+const Chat = lazy(async () => (await import('./messages.js')).Chat, 'Opening your messages…')
 
 function Status () {
   const s = app.relay.status
-  const pending = app.relay.outbox.size
+  const pending = app.pendingCount
   const label = s === 'connected' ? 'Connected' : s === 'connecting' ? 'Connecting…' : 'Reconnecting…'
   return (
     <p class={'status ' + s} role='status' aria-live='polite' data-testid='status'>
@@ -26,7 +31,7 @@ function Refused () {
   if (list.length === 0) return null
   return (
     <div class='notice' role='alert'>
-      {list.map(r => <p key={r.event.id}>Not accepted by this node: “{r.event.content.slice(0, 60)}” ({r.reason})</p>)}
+      {list.map(r => <p key={r.event.id}>Not accepted by this node: {r.event.kind === 1059 ? 'a private message' : `“${r.event.content.slice(0, 60)}”`} ({r.reason})</p>)}
       <button type='button' class='secondary' onClick={() => { list.splice(0); app.emit() }}>OK</button>
     </div>
   )
@@ -37,11 +42,19 @@ function Nav ({ route }: { route: Route }) {
     [{ name: 'here' }, 'Here'],
     [{ name: 'following' }, 'Following'],
     [{ name: 'people', query: '' }, 'People'],
+    ...(app.me !== null ? [[{ name: 'messages' }, 'Messages'] as [Route, string]] : []),
     [{ name: 'me' }, app.me !== null ? 'Me' : 'Join']
   ]
+  const unread = app.inbox?.unread ?? 0
+  const current = (r: Route): boolean => r.name === route.name || (r.name === 'messages' && route.name === 'chat')
   return (
-    <nav class='tabs' aria-label='Main'>
-      {items.map(([r, label]) => <a key={label} href={href(r)} aria-current={r.name === route.name ? 'page' : undefined}>{label}</a>)}
+    <nav class={'tabs' + (items.length > 4 ? ' five' : '')} aria-label='Main'>
+      {items.map(([r, label]) => (
+        <a key={label} href={href(r)} aria-current={current(r) ? 'page' : undefined}>
+          {label}
+          {r.name === 'messages' && unread > 0 && <span class='count' data-testid='unread-tab'>{unread}<span class='sr'> unread</span></span>}
+        </a>
+      ))}
     </nav>
   )
 }
@@ -74,6 +87,8 @@ function Page ({ route }: { route: Route }) {
     case 'profile': return <ProfileView pubkey={route.pubkey} />
     case 'people': return <People query={route.query} />
     case 'me': return <Me />
+    case 'messages': return <Conversations />
+    case 'chat': return <Chat peer={route.pubkey} />
   }
 }
 

@@ -181,7 +181,7 @@ export function Me () {
       </section>
     )
   }
-  const pending = app.relay.outbox.size
+  const pending = app.pendingCount
   return (
     <section class='me'>
       <h2>Your profile</h2>

@@ -36,7 +36,9 @@ export function ProfileView ({ pubkey }: { pubkey: string }) {
         {p !== undefined && p.about !== '' && <p class='about'><RichText text={p.about} /></p>}
         <Npub pubkey={pubkey} />
         {follows !== undefined && <p class='small'>Follows {follows}</p>}
-        {app.me === pubkey ? <a class='button secondary' href='#/me'>Edit your profile</a> : <FollowButton pubkey={pubkey} />}
+        {app.me === pubkey
+          ? <a class='button secondary' href='#/me'>Edit your profile</a>
+          : <p class='row actions'><FollowButton pubkey={pubkey} />{app.me !== null && <a class='button secondary' href={href({ name: 'chat', pubkey })}>Message</a>}</p>}
       </div>
       <h3>Posts</h3>
       <Feed filter={{ kinds: [1], authors: [pubkey] }} feedKey={'p:' + pubkey} empty='No posts yet.' />

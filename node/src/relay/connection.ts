@@ -7,6 +7,8 @@ import type { Limits } from '../config/types.js'
 import { compileFilters, filterError, normalizeFilter } from '../events/filter.js'
 import { msg, parseClientMessage, sniffEventId, subIdError } from './messages.js'
 import { TokenBucket, type IpTable } from './rate-limit.js'
+import type { SignatureVerifier } from '../events/verify.js'
+import { authError, needsAuth, newChallenge, visibleTo } from './auth.js'
 
 /** What every connection of one relay shares. */
 export interface ConnectionContext {
@@ -18,6 +20,8 @@ export interface ConnectionContext {
   maxBufferedBytes: number
   /** Live events held per subscription while its stored query runs. */
   maxPending: number
+  /** Checks NIP-42 AUTH events (rare: the pure-JS one is fine). */
+  verifier: SignatureVerifier
 }
 
 interface Subscription {
@@ -41,8 +45,13 @@ export class Connection {
   private readonly log: Logger
   private closed = false
   private corked = false
+  /** NIP-42: made when first needed, one per connection */
+  private challenge: string | null = null
+  /** pubkeys this connection proved it holds (NIP-42); gift wraps addressed to them are served */
+  private readonly authed = new Set<string>()
 
-  constructor (readonly ws: WebSocket, readonly ip: string, private readonly ctx: ConnectionContext) {
+  /** `host`: the Host header of the upgrade, which an AUTH event's relay tag must name. */
+  constructor (readonly ws: WebSocket, readonly ip: string, private readonly ctx: ConnectionContext, private readonly host: string | null = null) {
     this.log = ctx.log.child({ ip })
     this.bucket = new TokenBucket(ctx.limits.messagesPerSecond, ctx.limits.messagesPerSecond * 2)
     ws.on('message', data => {
@@ -68,7 +77,7 @@ export class Connection {
 
   /** Live fan-out of one accepted event. `json` serializes it at most once per event. */
   deliver (e: NostrEvent, json: () => string): void {
-    if (this.closed) return
+    if (this.closed || !visibleTo(e, this.authed)) return
     for (const sub of this.subs.values()) {
       if (!sub.match(e)) continue
       if (sub.pending !== null) {
@@ -152,6 +161,9 @@ export class Connection {
       case 'REQ':
         this.onReq(m.subId, m.filters).catch(err => { this.log.error({ err }, 'REQ handler failed') })
         break
+      case 'AUTH':
+        this.onAuth(m.event)
+        break
       case 'CLOSE': {
         const err = subIdError(m.subId)
         if (err !== null) this.send(msg.notice(`invalid: ${err}`))
@@ -183,6 +195,15 @@ export class Connection {
     this.send(msg.ok(id, res.ok, res.message))
   }
 
+  private onAuth (event: unknown): void {
+    const id = echoId(event)
+    if (this.challenge === null) return this.send(msg.ok(id, false, 'invalid: no challenge was sent on this connection'))
+    const err = authError(event, this.challenge, this.host, this.ctx.verifier, Math.floor(Date.now() / 1000))
+    if (err !== null) return this.send(msg.ok(id, false, err))
+    this.authed.add((event as NostrEvent).pubkey)
+    this.send(msg.ok(id, true, ''))
+  }
+
   private async onReq (subId: unknown, raw: unknown[]): Promise<void> {
     const idErr = subIdError(subId)
     if (idErr !== null) {
@@ -206,6 +227,11 @@ export class Connection {
     }
 
     const filters = (raw as Filter[]).map(f => normalizeFilter(f, limits))
+    if (needsAuth(filters, this.authed)) {
+      this.challenge ??= newChallenge()
+      this.send(msg.auth(this.challenge))
+      return reject('auth-required: private messages are served only to their recipient')
+    }
     const sub: Subscription = { id, filters, match: compileFilters(filters), pending: [], overflow: false }
     this.subs.set(id, sub)
     const current = (): boolean => !this.closed && this.subs.get(id) === sub
@@ -223,6 +249,7 @@ export class Connection {
     }
     for (const e of stored) {
       if (!current()) return
+      if (!visibleTo(e, this.authed)) continue
       await this.sendPaced(msg.event(id, JSON.stringify(e)))
     }
     if (!current()) return

@@ -3,6 +3,7 @@ export type ClientMessage =
   | { type: 'EVENT', event: unknown }
   | { type: 'REQ', subId: unknown, filters: unknown[] }
   | { type: 'CLOSE', subId: unknown }
+  | { type: 'AUTH', event: unknown }
   | { type: 'COUNT', subId: unknown, filters: unknown[] }
   | { type: 'error', reason: string }
 
@@ -27,6 +28,9 @@ export function parseClientMessage (text: string): ClientMessage {
     case 'COUNT':
       if (v.length < 3) return { type: 'error', reason: `${verb} takes a subscription id and at least one filter` }
       return { type: verb, subId: v[1], filters: v.slice(2) }
+    case 'AUTH':
+      if (v.length !== 2) return { type: 'error', reason: 'AUTH takes exactly one event' }
+      return { type: 'AUTH', event: v[1] }
     case 'CLOSE':
       if (v.length !== 2) return { type: 'error', reason: 'CLOSE takes exactly one subscription id' }
       return { type: 'CLOSE', subId: v[1] }
@@ -63,5 +67,6 @@ export const msg = {
   ok: (id: string, ok: boolean, message: string): string => JSON.stringify(['OK', id, ok, message]),
   eose: (subId: string): string => JSON.stringify(['EOSE', subId]),
   closed: (subId: string, message: string): string => JSON.stringify(['CLOSED', subId, message]),
-  notice: (message: string): string => JSON.stringify(['NOTICE', message])
+  notice: (message: string): string => JSON.stringify(['NOTICE', message]),
+  auth: (challenge: string): string => JSON.stringify(['AUTH', challenge])
 }

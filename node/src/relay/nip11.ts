@@ -28,9 +28,10 @@ export interface Nip11Doc {
 
 /**
  * NIPs the whole node implements: 1 (relay protocol, here), 9 (deletion, in the store),
- * 11 (this document), 40 (expiration, in the store). 45 (COUNT) is answered with CLOSED.
+ * 11 (this document), 40 (expiration, in the store), 42 (AUTH: gift wraps, kind 1059, go only to
+ * their recipient). 45 (COUNT) is answered with CLOSED.
  */
-export const SUPPORTED_NIPS: readonly number[] = [1, 9, 11, 40]
+export const SUPPORTED_NIPS: readonly number[] = [1, 9, 11, 40, 42]
 
 export interface Nip11Options {
   name: string

@@ -7,6 +7,7 @@ import type { EventStore } from '../store/types.js'
 import type { Limits } from '../config/types.js'
 import { Connection, type ConnectionContext } from './connection.js'
 import { IpTable } from './rate-limit.js'
+import { loadVerifier } from '../events/verify.js'
 
 export interface RelayServerOptions {
   store: EventStore
@@ -46,7 +47,8 @@ export class RelayServer {
       ips: this.ips,
       log: this.log,
       maxBufferedBytes: opts.maxBufferedBytes ?? 4 * 1024 * 1024,
-      maxPending: opts.maxPending ?? 1000
+      maxPending: opts.maxPending ?? 1000,
+      verifier: loadVerifier({ forceJs: true })
     }
     // Frames up to 2x the limit are read and answered with an error; beyond that ws closes with 1009.
     this.wss = new WebSocketServer({
@@ -89,19 +91,20 @@ export class RelayServer {
         return reject(socket, 429)
       }
       socket.once('close', () => { this.ips.disconnect(ip) })
-      this.wss.handleUpgrade(req, socket, head, ws => { this.accept(ws, ip) })
+      const host = typeof req.headers.host === 'string' ? req.headers.host : null
+      this.wss.handleUpgrade(req, socket, head, ws => { this.accept(ws, ip, host) })
     } catch (err) {
       this.log.error({ err }, 'upgrade failed')
       socket.destroy()
     }
   }
 
-  private accept (ws: WebSocket, ip: string): void {
+  private accept (ws: WebSocket, ip: string, host: string | null): void {
     if (this.closing !== null) {
       ws.terminate()
       return
     }
-    const conn = new Connection(ws, ip, this.ctx)
+    const conn = new Connection(ws, ip, this.ctx, host)
     this.conns.add(conn)
     ws.once('close', () => {
       this.conns.delete(conn)
