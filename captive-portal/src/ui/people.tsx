@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import { app } from '../state.js'
 import { matchesName, type Profile, parseProfile } from '../lib/profile.js'
 import { normalizeTag } from '../lib/text.js'
@@ -12,7 +12,14 @@ export function People ({ query }: { query: string }) {
   const [q, setQ] = useState(query)
   const [results, setResults] = useState<Profile[] | null>(null)
   const [popular, setPopular] = useState<Array<[string, number]>>([])
-  useEffect(() => { setQ(query) }, [query])
+  // the box follows the route when the query changes (a tag chip, back), but not on mount:
+  // effects run a frame late, and resetting then would drop what was typed in the meantime
+  const shown = useRef(query)
+  useEffect(() => {
+    if (shown.current === query) return
+    shown.current = query
+    setQ(query)
+  }, [query])
   // with no search yet: the tags people here gave themselves, most used first
   useEffect(() => {
     if (query.trim() !== '') return
