@@ -108,7 +108,8 @@ export class LogIndexer {
       const out: IndexOutcome[] = []
       for (let i = 0; i < items.length; i++) {
         const it = items[i] as { event: NostrEvent, json: string }
-        out.push(await this.indexer.index(b, it.event, it.json, { log: cp.num, block: seq, offset: i }, now))
+        const loc = { log: cp.num, block: seq, offset: i }
+        out.push(this.indexer.indexKnown(b, it.event, it.json, loc, now) ?? await this.indexer.index(b, it.event, it.json, loc, now))
       }
       this.setCheckpoint(b, core, seq + 1, cp.num)
       await this.flushCheckpoint(b, core, seq + 1, cp.num)
@@ -149,7 +150,8 @@ export class LogIndexer {
         await this.indexer.prefetch(b, items.map(it => it.event))
         const fresh: NostrEvent[] = []
         for (const it of items) {
-          if (await this.indexer.index(b, it.event, it.json, { log: cp.num, block: it.seq, offset: it.offset }, now) === 'stored') {
+          const loc = { log: cp.num, block: it.seq, offset: it.offset }
+          if ((this.indexer.indexKnown(b, it.event, it.json, loc, now) ?? await this.indexer.index(b, it.event, it.json, loc, now)) === 'stored') {
             stored++
             fresh.push(it.event)
           }
