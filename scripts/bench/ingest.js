@@ -137,10 +137,11 @@ function medianOf (rs) {
 }
 
 /**
- * opts: { n, window, repeat, log }. Each repetition: verify-only, 1 connection, verify-only,
- * 4 connections, verify-only; each ingest run is compared with the mean of its two flanks, so
- * a load change on this noisy machine hits both sides of a ratio alike. Reported figures are
- * field-wise medians over the repetitions; `spread` keeps every repetition's ratios.
+ * opts: { n, window, repeat, log }. After a warm-up ingest (not reported), each repetition:
+ * verify-only, 1 connection, verify-only, 4 connections, verify-only; each ingest run is
+ * compared with the mean of its two flanks, so a load change on this noisy machine hits both
+ * sides of a ratio alike. Reported figures are field-wise medians over the repetitions;
+ * `spread` keeps every repetition's ratios.
  */
 export async function run (opts = {}) {
   const n = opts.n ?? 40_000
@@ -152,6 +153,11 @@ export async function run (opts = {}) {
 
   await verifyOnly(lines.slice(0, 2000)) // warm-up
   const costs = await (await import('./costs.js')).run({ n: Math.min(n, 20_000), log })
+  // warm-up of the ingest path too (not reported): the node runs in this process, so without it
+  // the first repetition alone pays for compiling the ingest code (V8's optimizing compiler
+  // threads), which a running node has long done; the events are the cost table's own set
+  const warm = await signedEvents(Math.min(n, 20_000), { log })
+  await ingestOnce(warm.file, 4, window)
   const ones = []
   const fours = []
   const flanks = []
