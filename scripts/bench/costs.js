@@ -2,7 +2,7 @@
 // bench: what one event costs to parse, validate (shape + id hash), verify (signature), and to
 // append + fsync + index in blocks (real Store parts: NodeLog, LogIndexer). Together with the
 // ingest bench's CPU accounting it shows where the ceiling of "ingest / verify-only" is.
-import { readFileSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { DIST, benchConfig, rmrf, silentLog, tempDir } from './lib/util.js'
 import { signedEvents } from './lib/sign.js'
@@ -14,6 +14,24 @@ export function mainThreadCpuMs () {
     const rest = f.slice(f.lastIndexOf(')') + 2).split(' ')
     return (Number(rest[11]) + Number(rest[12])) * 10 // utime + stime in 100 Hz ticks
   } catch { return NaN }
+}
+
+/**
+ * CPU ms used so far by each thread of this process, by thread id: { [tid]: { name, ms } }
+ * (Linux /proc; empty elsewhere). RocksDB names its threads "rocksdb:…"; the others are "node".
+ */
+export function threadCpuMs () {
+  const out = {}
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        const f = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
+        const rest = f.slice(f.lastIndexOf(')') + 2).split(' ')
+        out[tid] = { name: f.slice(f.indexOf('(') + 1, f.lastIndexOf(')')), ms: (Number(rest[11]) + Number(rest[12])) * 10 }
+      } catch {} // the thread ended meanwhile
+    }
+  } catch {}
+  return out
 }
 
 /** µs per item of CPU (main thread; all threads of this process) and of wall time, for fn() over n items. */

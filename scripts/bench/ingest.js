@@ -1,12 +1,13 @@
 // Ingest bench: signed events published over real WebSockets by a client process to a node in
 // this process, compared with verify-only throughput (same events, one thread) in the same run.
 import { fork } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DIST, benchConfig, rmrf, silentLog, tempDir } from './lib/util.js'
 import { signedEvents } from './lib/sign.js'
-import { mainThreadCpuMs } from './costs.js'
+import { mainThreadCpuMs, threadCpuMs } from './costs.js'
 import { percentile, ratio } from './lib/stats.js'
 
 /** Verifies every event (id + signature) on this thread; fresh objects each pass. */
@@ -69,20 +70,46 @@ function publisher (url, file, conns, window) {
   }
 }
 
+/**
+ * CPU ms per group of this process's threads between two threadCpuMs() snapshots. `older`
+ * lists the threads that ran before the node started: the node's own new threads are its
+ * verify pool's workers ("rocksdb:" threads, which do flushes and compactions, are shared by
+ * every RocksDB in the process); the other threads are libuv's pool (RocksDB reads and writes,
+ * fsync) and V8's (GC, optimizing compiler).
+ */
+function threadSplit (older, before, after) {
+  const out = { main: 0, verifyWorkers: 0, rocksdbBackground: 0, libuvAndV8: 0 }
+  for (const [tid, t] of Object.entries(after)) {
+    const ms = t.ms - (before[tid]?.ms ?? 0)
+    if (Number(tid) === process.pid) out.main += ms
+    else if (t.name.startsWith('rocksdb')) out.rocksdbBackground += ms
+    else if (older[tid] === undefined) out.verifyWorkers += ms
+    else out.libuvAndV8 += ms
+  }
+  return out
+}
+
 /** One fresh node in this process, `conns` connections from a client process. */
 export async function ingestOnce (file, conns, window) {
   const { startNode } = await import(join(DIST, 'node.js'))
   const dir = await tempDir('ingest')
+  const older = threadCpuMs()
   const node = await startNode(await benchConfig(dir), { log: silentLog() })
+  // the verify pool starts its worker threads on the first large batch; a node that has been
+  // running has them, so they are started here, before timing (64 of the events, checked only)
+  const sample = readFileSync(file, 'utf8').split('\n', 64).filter(Boolean).map(l => JSON.parse(l))
+  if (!(await node.store.pool.verifyMany(sample)).every(ok => ok)) throw new Error('ingest: warm-up verification failed')
   const commit = instrument(node.store)
   const pub = publisher(`ws://127.0.0.1:${node.address.port}/`, file, conns, window)
   try {
     await pub.ready
+    const threads0 = threadCpuMs()
     const cpu0 = process.cpuUsage()
     const main0 = mainThreadCpuMs()
     const { ms, cpu: clientCpu, results } = await pub.go()
     const cpu = process.cpuUsage(cpu0)
     const mainMs = mainThreadCpuMs() - main0
+    const threads = threadSplit(older, threads0, threadCpuMs())
     const ok = results.reduce((a, r) => a + r.ok, 0)
     const rejected = results.reduce((a, r) => a + r.rejected, 0)
     const latencies = results.flatMap(r => r.latencies)
@@ -98,6 +125,9 @@ export async function ingestOnce (file, conns, window) {
       // CPU time per accepted event: the node's main thread, and all its threads (workers, I/O)
       mainUsPerEvent: mainMs * 1000 / ok,
       nodeUsPerEvent: (cpu.user + cpu.system) / ok,
+      // the same, per group of threads (µs per accepted event)
+      threadsUsPerEvent: Object.fromEntries(Object.entries(threads).map(([k, v]) => [k, v * 1000 / ok])),
+      clientUsPerEvent: clientCpu * ms * 1000 / ok,
       reasons: [...new Set(results.flatMap(r => r.messages))],
       blocks: node.store.status().log.length,
       commit: { ...commit }
@@ -137,10 +167,11 @@ function medianOf (rs) {
 }
 
 /**
- * opts: { n, window, repeat, log }. Each repetition: verify-only, 1 connection, verify-only,
- * 4 connections, verify-only; each ingest run is compared with the mean of its two flanks, so
- * a load change on this noisy machine hits both sides of a ratio alike. Reported figures are
- * field-wise medians over the repetitions; `spread` keeps every repetition's ratios.
+ * opts: { n, window, repeat, log }. After a warm-up ingest (not reported), each repetition:
+ * verify-only, 1 connection, verify-only, 4 connections, verify-only; each ingest run is
+ * compared with the mean of its two flanks, so a load change on this noisy machine hits both
+ * sides of a ratio alike. Reported figures are field-wise medians over the repetitions;
+ * `spread` keeps every repetition's ratios.
  */
 export async function run (opts = {}) {
   const n = opts.n ?? 40_000
@@ -152,6 +183,11 @@ export async function run (opts = {}) {
 
   await verifyOnly(lines.slice(0, 2000)) // warm-up
   const costs = await (await import('./costs.js')).run({ n: Math.min(n, 20_000), log })
+  // warm-up of the ingest path too (not reported): the node runs in this process, so without it
+  // the first repetition alone pays for compiling the ingest code (V8's optimizing compiler
+  // threads), which a running node has long done; the events are the cost table's own set
+  const warm = await signedEvents(Math.min(n, 20_000), { log })
+  await ingestOnce(warm.file, 4, window)
   const ones = []
   const fours = []
   const flanks = []

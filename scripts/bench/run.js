@@ -99,6 +99,11 @@ function ingestTable (r) {
     rows.push([`${x.conns} conn: append, ms per block; index, ms per block`, c.appendMs / c.blocks, `${fmt(c.indexMs / c.blocks)} ms`])
     rows.push([`${x.conns} conn: node main thread CPU, µs per event -> ratio ceiling`, x.mainUsPerEvent, fmtRatio(vCpu / x.mainUsPerEvent)])
     rows.push([`${x.conns} conn: node all threads + client process CPU, µs per event -> 2-core ratio ceiling`, x.nodeUsPerEvent + clientUs, fmtRatio(2 * vCpu / (x.nodeUsPerEvent + clientUs))])
+    const t = x.threadsUsPerEvent
+    if (t !== undefined) {
+      const split = `main ${fmt(t.main)} + verify workers ${fmt(t.verifyWorkers)} + libuv pool & V8 ${fmt(t.libuvAndV8)} + RocksDB background ${fmt(t.rocksdbBackground)} + client ${fmt(clientUs)}`
+      rows.push([`${x.conns} conn: the same by threads, µs per event (/proc, 10 ms ticks)`, t.main + t.verifyWorkers + t.libuvAndV8 + t.rocksdbBackground + clientUs, split])
+    }
   }
   let costs = ''
   if (r.costs) {
@@ -112,7 +117,7 @@ function ingestTable (r) {
   return `### Ingest (${r.n} signed events, window ${r.window} per connection, verifier: ${r.backend}, median of ${r.repeat})\n\n` +
     markdownTable(['metric', 'value', 'ratio'], rows) +
     `\n\nratio = ingest events/s over verify-only (id hash + signature, one thread, same events) measured right before and after that ingest run (target >= 0.80); figures are medians over ${r.repeat} repetitions. Verify-only passes: ${r.verifyOnly.flanks.map(fmt).join(' / ')} events/s.` +
-    '\nThe WebSocket clients run in a child process (frames built before timing). Per-step rows time Store internals (NodeLog.appendUnsynced, the WAL fsync, LogIndexer.indexBlock) wrapped by the bench; the steps overlap. CPU rows: the node\'s main thread (/proc), all its threads (process.cpuUsage: verify workers, RocksDB, fsync) plus the client process, per accepted event. "ratio ceiling" is the highest ingest/verify-only ratio that CPU cost allows when the main thread has a core to itself (verify-only CPU / main-thread CPU), or when the node and the client share both cores fully (2 x verify-only CPU / all CPU). CPU per event is much less sensitive to other load on the machine than events/s.' + costs
+    '\nThe WebSocket clients run in a child process (masked EVENT frames built before timing, written to the socket; the OKs of one TCP read refill the window in one write). One unreported warm-up ingest runs first. Per-step rows time Store internals (NodeLog.appendUnsynced, the WAL fsync, LogIndexer.indexBlock) wrapped by the bench; the steps overlap. CPU rows: the node\'s main thread (/proc), all its threads (process.cpuUsage: verify workers, RocksDB, fsync) plus the client process, per accepted event. "by threads": the node\'s threads grouped from /proc (verify workers = the threads the node started: its verify pool, started before timing; "libuv pool & V8" = RocksDB reads and writes, fsync, GC and the optimizing compiler). "ratio ceiling" is the highest ingest/verify-only ratio that CPU cost allows when the main thread has a core to itself (verify-only CPU / main-thread CPU), or when the node and the client share both cores fully (2 x verify-only CPU / all CPU). CPU per event is much less sensitive to other load on the machine than events/s.' + costs
 }
 
 function queryTable (results) {

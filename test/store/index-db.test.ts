@@ -71,3 +71,23 @@ t.test('a flush in flight when a view is created counts as after it', async t =>
   view.refresh()
   t.equal(str(await view.get(k('y'))), 'y1')
 })
+
+t.test('peek answers from pending writes and values read ahead, never from RocksDB', async t => {
+  const db = await openDb(t)
+  const seed = db.batch()
+  seed.put(k('a'), k('a0'))
+  seed.put(k('z'), k('z0'))
+  await seed.flush()
+
+  const b = db.batch()
+  t.equal(b.peek(k('a')), undefined, 'on disk but not read ahead: unknown')
+  await b.prefetch([k('a'), k('b')], ['a', 'b'])
+  t.equal(str(b.peek(k('a')) ?? null), 'a0', 'read ahead')
+  t.equal(b.peek(k('b')), null, 'read ahead and absent')
+  t.equal(b.peek(k('z')), undefined, 'never read ahead')
+  b.put(k('b'), k('b1'), 'b')
+  b.del(k('a'))
+  t.equal(str(b.peek(k('b')) ?? null), 'b1', 'own pending write')
+  t.equal(b.peek(k('a')), null, 'own pending delete')
+  t.equal(str(await b.get(k('z'))), 'z0', 'get() still reads what was not read ahead')
+})

@@ -156,7 +156,7 @@ export class Connection {
         this.send(msg.notice(`invalid: ${m.reason}`))
         break
       case 'EVENT':
-        this.onEvent(m.event).catch(err => { this.log.error({ err }, 'EVENT handler failed') })
+        this.onEvent(m.event)
         break
       case 'REQ':
         this.onReq(m.subId, m.filters).catch(err => { this.log.error({ err }, 'REQ handler failed') })
@@ -179,20 +179,22 @@ export class Connection {
     }
   }
 
-  private async onEvent (event: unknown): Promise<void> {
+  private onEvent (event: unknown): void {
     const id = echoId(event)
     if (!this.ctx.ips.takeEvent(this.ip)) {
       this.send(msg.ok(id, false, 'rate-limited: too many events from your address, try again in a minute'))
       return
     }
-    let res: IngestResult
-    try {
-      res = await this.ctx.store.ingest(event, { type: 'client', ip: this.ip })
-    } catch (err) {
+    const reply = (res: IngestResult): void => { this.send(msg.ok(id, res.ok, res.message)) }
+    const failed = (err: unknown): void => {
       this.log.error({ err, id }, 'ingest failed')
-      res = { ok: false, message: 'error: the event could not be stored', accepted: false }
+      reply({ ok: false, message: 'error: the event could not be stored', accepted: false })
     }
-    this.send(msg.ok(id, res.ok, res.message))
+    try {
+      this.ctx.store.ingest(event, { type: 'client', ip: this.ip }).then(reply, failed)
+    } catch (err) {
+      failed(err)
+    }
   }
 
   private onAuth (event: unknown): void {

@@ -119,31 +119,42 @@ export class IndexBatch {
     this.seen = Number.MAX_SAFE_INTEGER // refreshed under the caller's write lock: nothing else writes until it flushes
   }
 
-  /** Reads these keys in one RocksDB read batch so later get()s are served from memory. */
-  async prefetch (keys: Buffer[]): Promise<void> {
+  /**
+   * Reads these keys in one RocksDB read batch so later get()s are served from memory.
+   * `names` (optional) are the keys' latin1 strings, when the caller has them already.
+   */
+  async prefetch (keys: Buffer[], names?: string[]): Promise<void> {
     const todo: Buffer[] = []
-    const names: string[] = []
-    for (const k of keys) {
-      const s = k.toString('latin1')
+    const todoNames: string[] = []
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] as Buffer
+      const s = names?.[i] ?? k.toString('latin1')
       if (this.pending.has(s) || this.cache.has(s)) continue
       todo.push(k)
-      names.push(s)
+      todoNames.push(s)
     }
     if (todo.length === 0) return
     const values = await this.idx.getMany(todo)
-    names.forEach((s, i) => { if (!this.cache.has(s)) this.cache.set(s, values[i] ?? null) })
+    todoNames.forEach((s, i) => { if (!this.cache.has(s)) this.cache.set(s, values[i] ?? null) })
+  }
+
+  /**
+   * The value get() would return, when it is known without reading RocksDB (a pending write
+   * of this batch or a value read ahead); undefined otherwise.
+   */
+  peek (key: Buffer, name: string = key.toString('latin1')): Buffer | null | undefined {
+    const p = this.pending.get(name)
+    if (p !== undefined) return p.value
+    return this.cache.get(name)
   }
 
   async get (key: Buffer): Promise<Buffer | null> {
-    const k = key.toString('latin1')
-    const p = this.pending.get(k)
-    if (p !== undefined) return p.value
-    const c = this.cache.get(k)
-    if (c !== undefined) return c
+    const v = this.peek(key)
+    if (v !== undefined) return v
     return await this.idx.get(key)
   }
 
-  put (key: Buffer, value: Buffer): void { this.pending.set(key.toString('latin1'), { key, value }) }
+  put (key: Buffer, value: Buffer, name: string = key.toString('latin1')): void { this.pending.set(name, { key, value }) }
 
   del (key: Buffer): void { this.pending.set(key.toString('latin1'), { key, value: null }) }
 

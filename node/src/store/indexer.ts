@@ -26,8 +26,11 @@ export function decodeStored (b: Buffer): { loc: Location, event: NostrEvent } {
   }
 }
 
-/** The binary id and pubkey and the two point-lookup keys of an event, built once per event object. */
-interface EventKeys { id: Buffer, pk: Buffer, event: Buffer, deletedId: Buffer }
+/**
+ * The binary id and pubkey and the two point-lookup keys of an event (and those keys' latin1
+ * names, as IndexBatch keys its maps), built once per event object.
+ */
+interface EventKeys { id: Buffer, pk: Buffer, event: Buffer, deletedId: Buffer, eventName: string, deletedIdName: string }
 
 const keyCache = new WeakMap<NostrEvent, EventKeys>()
 
@@ -36,7 +39,9 @@ function keysOf (e: NostrEvent): EventKeys {
   if (k === undefined) {
     const id = K.hex(e.id)
     const pk = K.hex(e.pubkey)
-    k = { id, pk, event: K.eventKey(id), deletedId: K.deletedIdKey(id, pk) }
+    const event = K.eventKey(id)
+    const deletedId = K.deletedIdKey(id, pk)
+    k = { id, pk, event, deletedId, eventName: event.toString('latin1'), deletedIdName: deletedId.toString('latin1') }
     keyCache.set(e, k)
   }
   return k
@@ -51,15 +56,18 @@ function secondaryKeys (e: NostrEvent): Buffer[] {
     K.kindKey(e.kind, e.created_at, id),
     K.authorKindKey(pk, e.kind, e.created_at, id)
   ]
-  const seen = new Set<string>()
+  // duplicate tags are written once (a Set only when there is more than one tag)
+  const seen = e.tags.length > 1 ? new Set<string>() : null
   for (const t of e.tags) {
     const name = t[0]
     const value = t[1]
     // NIP-01: only single-letter tags are queryable
     if (name === undefined || value === undefined || name.length !== 1) continue
-    const s = name + '\u0000' + value
-    if (seen.has(s)) continue
-    seen.add(s)
+    if (seen !== null) {
+      const s = name + '\u0000' + value
+      if (seen.has(s)) continue
+      seen.add(s)
+    }
     keys.push(K.tagKey(name, value, e.created_at, id))
   }
   const exp = expiration(e)
@@ -67,10 +75,14 @@ function secondaryKeys (e: NostrEvent): Buffer[] {
   return keys
 }
 
+/** A head value: the id and created_at of the newest version of a replaceable event. */
+function headOf (v: Buffer): { id: string, created_at: number } {
+  return { id: v.subarray(0, 32).toString('hex'), created_at: v.readUInt32BE(32) }
+}
+
 async function readHead (b: IndexBatch, addr: string): Promise<{ id: string, created_at: number } | null> {
   const v = await b.get(K.headKey(addr))
-  if (v === null) return null
-  return { id: v.subarray(0, 32).toString('hex'), created_at: v.readUInt32BE(32) }
+  return v === null ? null : headOf(v)
 }
 
 function headValue (e: NostrEvent): Buffer {
@@ -91,32 +103,65 @@ export class Indexer {
   /** Reads, in one batch, every key that precheck()/index() will look at for these events. */
   async prefetch (b: IndexBatch, events: readonly NostrEvent[]): Promise<void> {
     const keys: Buffer[] = []
+    const names: string[] = []
+    const add = (k: Buffer, name = k.toString('latin1')): void => { keys.push(k); names.push(name) }
     for (const e of events) {
       const k = keysOf(e)
-      keys.push(k.event, k.deletedId)
+      add(k.event, k.eventName)
+      add(k.deletedId, k.deletedIdName)
       const addr = replaceKey(e)
-      if (addr !== null) keys.push(K.deletedAddrKey(addr), K.headKey(addr))
+      if (addr !== null) { add(K.deletedAddrKey(addr)); add(K.headKey(addr)) }
       if (e.kind === 5) {
-        for (const t of e.tags) if (t[0] === 'e' && t[1] !== undefined && /^[0-9a-f]{64}$/.test(t[1])) keys.push(K.eventKey(K.hex(t[1])))
+        for (const t of e.tags) if (t[0] === 'e' && t[1] !== undefined && /^[0-9a-f]{64}$/.test(t[1])) add(K.eventKey(K.hex(t[1])))
       }
     }
-    await b.prefetch(keys)
+    await b.prefetch(keys, names)
+  }
+
+  /**
+   * precheck() from what the batch already holds in memory (prefetch() reads all of it), without
+   * a promise per event; undefined when a key it needs was not read ahead.
+   */
+  precheckKnown (b: IndexBatch, e: NostrEvent, now: number): IndexOutcome | undefined {
+    const k = keysOf(e)
+    const stored = b.peek(k.event, k.eventName)
+    if (stored === undefined) return undefined
+    if (stored !== null) return 'duplicate'
+    const exp = expiration(e)
+    if (exp !== null && exp <= now) return 'expired'
+    const deleted = b.peek(k.deletedId, k.deletedIdName)
+    if (deleted === undefined) return undefined
+    if (deleted !== null) return 'deleted'
+    const addr = replaceKey(e)
+    if (addr !== null) {
+      const del = b.peek(K.deletedAddrKey(addr))
+      const head = b.peek(K.headKey(addr))
+      if (del === undefined || head === undefined) return undefined
+      if (del !== null && del.readUInt32BE(0) >= e.created_at) return 'deleted'
+      if (head !== null && head.subarray(0, 32).toString('hex') !== e.id && !newerThan(e, headOf(head))) return 'replaced'
+    }
+    return 'stored'
   }
 
   /** What indexing `e` would do, without writing (used to answer a client before appending). */
   async precheck (b: IndexBatch, e: NostrEvent, now: number): Promise<IndexOutcome> {
-    const k = keysOf(e)
-    if (await b.get(k.event) !== null) return 'duplicate'
-    const exp = expiration(e)
-    if (exp !== null && exp <= now) return 'expired'
-    if (await b.get(k.deletedId) !== null) return 'deleted'
-    const addr = replaceKey(e)
-    if (addr !== null) {
-      const del = await b.get(K.deletedAddrKey(addr))
-      if (del !== null && del.readUInt32BE(0) >= e.created_at) return 'deleted'
-      const head = await readHead(b, addr)
-      if (head !== null && head.id !== e.id && !newerThan(e, head)) return 'replaced'
-    }
+    const known = this.precheckKnown(b, e, now)
+    if (known !== undefined) return known
+    await this.prefetch(b, [e])
+    const read = this.precheckKnown(b, e, now)
+    if (read === undefined) throw new Error('index precheck: a key read ahead is missing from the batch')
+    return read
+  }
+
+  /**
+   * index() without a promise, for the common case: an event that replaces nothing and deletes
+   * nothing, whose keys the batch holds in memory. undefined: use index().
+   */
+  indexKnown (b: IndexBatch, e: NostrEvent, json: string, loc: Location, now: number): IndexOutcome | undefined {
+    if (e.kind === 5 || replaceKey(e) !== null) return undefined
+    const outcome = this.precheckKnown(b, e, now)
+    if (outcome !== 'stored') return outcome
+    this.write(b, e, json, loc)
     return 'stored'
   }
 
@@ -129,11 +174,16 @@ export class Indexer {
       if (head !== null) await this.remove(b, head.id)
       b.put(K.headKey(addr), headValue(e))
     }
-    b.put(keysOf(e).event, encodeStored(loc, json))
-    for (const k of secondaryKeys(e)) b.putBlind(k, EMPTY)
-    this.count++
+    this.write(b, e, json, loc)
     if (e.kind === 5) await this.applyDeletion(b, e)
     return 'stored'
+  }
+
+  private write (b: IndexBatch, e: NostrEvent, json: string, loc: Location): void {
+    const k = keysOf(e)
+    b.put(k.event, encodeStored(loc, json), k.eventName)
+    for (const key of secondaryKeys(e)) b.putBlind(key, EMPTY)
+    this.count++
   }
 
   /** NIP-09: only the author's own events are removed; a deletion cannot delete a deletion. */

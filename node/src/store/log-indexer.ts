@@ -123,7 +123,8 @@ export class LogIndexer {
       const out: IndexOutcome[] = []
       for (let i = 0; i < items.length; i++) {
         const it = items[i] as { event: NostrEvent, json: string }
-        out.push(await this.indexer.index(b, it.event, it.json, { log: cp.num, block: seq, offset: i }, now))
+        const loc = { log: cp.num, block: seq, offset: i }
+        out.push(this.indexer.indexKnown(b, it.event, it.json, loc, now) ?? await this.indexer.index(b, it.event, it.json, loc, now))
       }
       let p: Priority = Priority.Bulk
       for (const it of items) { const q = priorityOf(it.event.kind, it.json.length); if (q < p) p = q }
@@ -188,7 +189,8 @@ export class LogIndexer {
     await this.indexer.prefetch(b, items.map(it => it.event))
     const fresh: NostrEvent[] = []
     for (const it of items) {
-      if (await this.indexer.index(b, it.event, it.json, { log: num, block: it.seq, offset: it.offset }, now) === 'stored') fresh.push(it.event)
+      const loc = { log: num, block: it.seq, offset: it.offset }
+      if ((this.indexer.indexKnown(b, it.event, it.json, loc, now) ?? await this.indexer.index(b, it.event, it.json, loc, now)) === 'stored') fresh.push(it.event)
     }
     return fresh
   }

@@ -167,23 +167,33 @@ export class Store implements EventStore {
     return () => { this.listeners.delete(listener) }
   }
 
-  async ingest (v: unknown, _source: EventSource): Promise<IngestResult> {
-    if (this.closing !== null) return { ok: false, message: 'error: node is shutting down', accepted: false }
-    if (this.opts.readOnly === true) return { ok: false, message: 'restricted: this node is a read-only relay of its community; post on one of its hotspots', accepted: false }
-    const checked = validateEvent(v, this.opts.limits, this.now())
-    if (!checked.ok) return { ok: false, message: checked.message, accepted: false }
+  ingest (v: unknown, _source: EventSource): Promise<IngestResult> {
+    if (this.closing !== null) return Promise.resolve({ ok: false, message: 'error: node is shutting down', accepted: false })
+    if (this.opts.readOnly === true) return Promise.resolve({ ok: false, message: 'restricted: this node is a read-only relay of its community; post on one of its hotspots', accepted: false })
+    let checked: ReturnType<typeof validateEvent>
+    try {
+      checked = validateEvent(v, this.opts.limits, this.now())
+    } catch (err) {
+      return Promise.reject(err) // as from an async function: never a synchronous throw
+    }
+    if (!checked.ok) return Promise.resolve({ ok: false, message: checked.message, accepted: false })
     const { event, json } = checked
-    if (!await this.verify(event)) return { ok: false, message: 'invalid: bad signature', accepted: false }
+    // one promise per event: the signature check's verdict continues the event in place
+    return new Promise<IngestResult>(resolve => {
+      this.verify(event, ok => { this.afterVerify(ok, event, json, resolve) })
+    })
+  }
+
+  private afterVerify (ok: boolean, event: NostrEvent, json: string, resolve: (r: IngestResult) => void): void {
+    if (!ok) return resolve({ ok: false, message: 'invalid: bad signature', accepted: false })
     if (isEphemeral(event.kind)) {
       this.emit(event)
-      return { ok: true, message: '', accepted: true }
+      return resolve({ ok: true, message: '', accepted: true })
     }
-    if (this.pendingIds.has(event.id)) return RESULTS.duplicate
+    if (this.pendingIds.has(event.id)) return resolve(RESULTS.duplicate)
     this.pendingIds.add(event.id)
-    return await new Promise<IngestResult>(resolve => {
-      this.queue.push({ event, json, resolve })
-      this.schedule()
-    })
+    this.queue.push({ event, json, resolve })
+    this.schedule()
   }
 
   /**
@@ -193,11 +203,9 @@ export class Store implements EventStore {
    * While every worker is busy the next batch gathers, so under load the main thread parses
    * and indexes while the other cores verify.
    */
-  private async verify (e: NostrEvent): Promise<boolean> {
-    return await new Promise<boolean>(resolve => {
-      this.verifyQueue.push({ e, resolve })
-      if (this.verifyQueue.length === 1) setImmediate(() => { this.flushVerify() })
-    })
+  private verify (e: NostrEvent, resolve: (ok: boolean) => void): void {
+    this.verifyQueue.push({ e, resolve })
+    if (this.verifyQueue.length === 1) setImmediate(() => { this.flushVerify() })
   }
 
   private flushVerify (): void {
@@ -292,7 +300,7 @@ export class Store implements EventStore {
       await this.indexer.prefetch(view, all.map(p => p.event))
       batch = []
       for (const p of all) {
-        const pre = await this.indexer.precheck(view, p.event, now)
+        const pre = this.indexer.precheckKnown(view, p.event, now) ?? await this.indexer.precheck(view, p.event, now)
         if (pre === 'stored') batch.push(p)
         else this.settle(p, RESULTS[pre])
       }

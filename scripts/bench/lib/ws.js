@@ -1,4 +1,5 @@
 // NIP-01 client side over the `ws` package: pipelined EVENT publishing and REQ -> EOSE timing.
+import { randomBytes } from 'node:crypto'
 import WebSocket from 'ws'
 
 export async function connect (url) {
@@ -13,50 +14,108 @@ export async function closeWs (ws) {
 }
 
 /**
- * Publishes event JSON lines with up to `window` EVENTs awaiting their OK. Resolves with
+ * One masked client text frame (RFC 6455 5.2: FIN, opcode 1, MASK, payload length, a fresh
+ * random 4-byte key, the XOR-masked payload), built ahead of time so the publisher's own CPU
+ * is mostly the socket writes and reading the OKs, as on a phone that publishes a batch.
+ */
+export function clientTextFrame (text) {
+  const payload = Buffer.from(text)
+  const n = payload.length
+  const head = n < 126 ? 2 : n < 65536 ? 4 : 10
+  const frame = Buffer.allocUnsafe(head + 4 + n)
+  frame[0] = 0x81
+  if (n < 126) {
+    frame[1] = 0x80 | n
+  } else if (n < 65536) {
+    frame[1] = 0x80 | 126
+    frame.writeUInt16BE(n, 2)
+  } else {
+    frame[1] = 0x80 | 127
+    frame.writeBigUInt64BE(BigInt(n), 2)
+  }
+  const mask = randomBytes(4)
+  mask.copy(frame, head)
+  const off = head + 4
+  for (let i = 0; i < n; i++) frame[off + i] = payload[i] ^ mask[i & 3]
+  return frame
+}
+
+const OK_HEAD = Buffer.from('["OK","')
+
+/**
+ * A server OK frame `["OK","<64 hex id>",true|false,...]` read without JSON.parse when it has
+ * that exact shape: { id, ok }; anything else is parsed as JSON and returned as { msg }.
+ */
+function readOk (data) {
+  if (data.length > 76 && data.compare(OK_HEAD, 0, 7, 0, 7) === 0 && data[71] === 0x22 && data[72] === 0x2c) {
+    const id = data.toString('latin1', 7, 71)
+    if (data[73] === 0x74 && data.toString('latin1', 73, 79) === 'true,"') return { id, ok: true }
+  }
+  return { msg: JSON.parse(data.toString()) }
+}
+
+/**
+ * Publishes event JSON lines with up to `window` EVENTs awaiting their OK. Every EVENT frame is
+ * built before this is called (`prepareFrames`) and written straight to the socket; the frames
+ * sent in one go leave in one TCP write, as a client publishing a batch does. Resolves with
  * { ok, rejected, messages (first few rejection reasons), latencies (ms per OK) }.
  */
-export function publish (ws, lines, window = 64) {
+export function publish (ws, lines, window = 64, frames = prepareFrames(lines)) {
   return new Promise((resolve, reject) => {
     const sentAt = new Map()
     const latencies = []
     const messages = new Set()
+    const socket = ws._socket
     let next = 0
     let ok = 0
     let rejected = 0
+    let pumping = false
     const pump = () => {
-      // the frames sent in one go leave in one TCP write, as a client publishing a batch does
-      const socket = ws._socket
-      socket?.cork()
+      pumping = false
+      const start = next
       while (next < lines.length && sentAt.size < window) {
-        const line = lines[next++]
-        sentAt.set(line.slice(7, 71), performance.now()) // {"id":"<64 hex>" is how the cache writes them
-        ws.send(`["EVENT",${line}]`)
+        sentAt.set(frames.ids[next], performance.now())
+        next++
       }
-      socket?.uncork()
+      if (next > start) socket.write(next - start === 1 ? frames.frames[start] : Buffer.concat(frames.frames.slice(start, next)))
       if (sentAt.size === 0 && next >= lines.length) {
         ws.off('message', onMessage)
         ws.off('close', onClose)
         resolve({ ok, rejected, messages: [...messages], latencies })
       }
     }
-    const onMessage = data => {
-      const m = JSON.parse(data.toString())
-      if (m[0] !== 'OK') { if (m[0] === 'NOTICE') messages.add(`NOTICE ${m[1]}`); return }
-      const t = sentAt.get(m[1])
+    const settle = (id, accepted, reason) => {
+      const t = sentAt.get(id)
       if (t === undefined) return
-      sentAt.delete(m[1])
+      sentAt.delete(id)
       latencies.push(performance.now() - t)
-      if (m[2] === true) ok++
-      else { rejected++; if (messages.size < 5) messages.add(m[3]) }
-      pump()
+      if (accepted) ok++
+      else { rejected++; if (messages.size < 5) messages.add(reason) }
+    }
+    const onMessage = data => {
+      const r = readOk(data)
+      if (r.msg === undefined) {
+        settle(r.id, true, '')
+      } else {
+        const m = r.msg
+        if (m[0] !== 'OK') { if (m[0] === 'NOTICE') messages.add(`NOTICE ${m[1]}`); return }
+        settle(m[1], m[2] === true, m[3])
+      }
+      // the OKs read from one TCP chunk refill the window together, in one write
+      if (!pumping) { pumping = true; queueMicrotask(pump) }
     }
     const onClose = () => reject(new Error('connection closed while publishing'))
-    if (!lines.every(l => l.startsWith('{"id":"'))) return reject(new Error('event lines must start with {"id":"'))
+    if (socket === undefined) return reject(new Error('publish: the WebSocket has no socket'))
     ws.on('message', onMessage)
     ws.once('close', onClose)
     pump()
   })
+}
+
+/** The EVENT frames of event JSON lines (each `{"id":"<64 hex>",...`) and their ids. */
+export function prepareFrames (lines) {
+  if (!lines.every(l => l.startsWith('{"id":"'))) throw new Error('event lines must start with {"id":"')
+  return { ids: lines.map(l => l.slice(7, 71)), frames: lines.map(l => clientTextFrame(`["EVENT",${l}]`)) }
 }
 
 let subCounter = 0
