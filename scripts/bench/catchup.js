@@ -22,7 +22,7 @@ export async function until (fn, ms, what) {
 }
 
 /** A store + sync manager, as startNode builds them (no HTTP: not part of what is measured). */
-export async function syncNode (dir, community, { index = true } = {}) {
+export async function syncNode (dir, community, { index = true, priorities = true } = {}) {
   const { Store } = await import(join(DIST, 'store', 'store.js'))
   const { SyncManager } = await import(join(DIST, 'sync', 'sync-manager.js'))
   const { loadIdentity } = await import(join(DIST, 'sync', 'identity.js'))
@@ -32,7 +32,7 @@ export async function syncNode (dir, community, { index = true } = {}) {
   // diagnostic only: the transport without the indexer competing for the event loop
   if (!index) store.indexReplicatedLog = async () => 0
   const keyPair = await loadIdentity(dir, { create: true })
-  const sync = new SyncManager({ store, community, keyPair, admission: admitNode(community, keyPair.publicKey), dataDir: dir, log: silentLog(), listen: { host: '127.0.0.1', port: 0 } })
+  const sync = new SyncManager({ store, community, keyPair, admission: admitNode(community, keyPair.publicKey), dataDir: dir, log: silentLog(), listen: { host: '127.0.0.1', port: 0 }, priorities })
   const addr = await sync.start()
   return { store, sync, port: addr.port, close: async () => { await sync.close(); await store.close() } }
 }

@@ -4,24 +4,11 @@
 // by priority and one that fetches strictly in order (priorities: false): time and bytes until
 // every private message is readable there, until every short post is, and until everything is.
 import { join } from 'node:path'
-import { DIST, benchConfig, rmrf, silentLog, tempDir } from './lib/util.js'
+import { DIST, rmrf, tempDir } from './lib/util.js'
 import { finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { ratio } from './lib/stats.js'
 import { throttledProxy } from './lib/throttle.js'
-import { until } from './catchup.js'
-
-async function node (dir, community, priorities) {
-  const { Store } = await import(join(DIST, 'store', 'store.js'))
-  const { SyncManager } = await import(join(DIST, 'sync', 'sync-manager.js'))
-  const { loadIdentity } = await import(join(DIST, 'sync', 'identity.js'))
-  const { admitNode } = await import(join(DIST, 'sync', 'admission.js'))
-  const c = await benchConfig(dir)
-  const store = await Store.open({ dir, limits: c.limits, store: c.store, log: silentLog() })
-  const keyPair = await loadIdentity(dir, { create: true })
-  const sync = new SyncManager({ store, community, keyPair, admission: admitNode(community, keyPair.publicKey), dataDir: dir, log: silentLog(), listen: { host: '127.0.0.1', port: 0 }, priorities })
-  const addr = await sync.start()
-  return { store, sync, port: addr.port, close: async () => { await sync.close(); await store.close() } }
-}
+import { syncNode, until } from './catchup.js'
 
 export async function run (opts = {}) {
   const log = opts.log ?? (() => {})
@@ -43,7 +30,7 @@ export async function run (opts = {}) {
   const fresh = async (name, priorities) => {
     const dir = await tempDir(`priority-${name}`)
     dirs.push(dir)
-    const x = await node(dir, community, priorities)
+    const x = await syncNode(dir, community, { priorities })
     nodes.push(x)
     return x
   }

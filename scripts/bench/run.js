@@ -210,7 +210,7 @@ function priorityTable (r) {
     ['every short post readable', fmt(r.prio.text.ms / 1000), kb(r.prio.text.bytes), fmt(r.inOrder.text.ms / 1000), kb(r.inOrder.text.bytes), fmtRatio(r.textSpeedup)],
     ['everything', fmt(r.prio.all.ms / 1000), kb(r.prio.all.bytes), fmt(r.inOrder.all.ms / 1000), kb(r.inOrder.all.bytes), fmtRatio(r.allRatio)]
   ]
-  return `### Priorities on a thin link (scripts/bench/priority.js, ${fmt(r.total)} events, ${fmt(r.bytes / 1e6)} MB, ${r.blocks} blocks, ${fmt(r.rate / 1024)} KiB/s each way)\n\n` +
+  return `### Priorities on a thin link (scripts/bench/priority.js, ${r.total.toLocaleString('en')} events, ${fmt(r.bytes / 1e6)} MB, ${r.blocks} blocks, ${fmt(r.rate / 1024)} KiB/s each way)\n\n` +
     markdownTable(['until', 'by priority, s', 'by priority, kB in', 'in order, s', 'in order, kB in', 'in order / by priority'], rows) +
     `\n\nA site's backlog: ${r.n.bulk} bulky events of 20 KB, then ${r.n.dms} private messages (kind 4), ${r.n.text} short posts, ${r.n.bulk} more bulky events. A fresh node fetches it through a throttled TCP proxy on loopback; the same node code with priorities off (strictly in order) right after, same run. kB in: bytes the proxy had passed to the fetching node at that moment.`
 }
