@@ -394,8 +394,13 @@ export class Store implements EventStore {
    * (fetched by priority), checked like a client's events; returns the blocks indexed.
    */
   async indexReplicatedBlocks (core: Hypercore, seqs: number[]): Promise<number[]> {
-    if (this.closing !== null || seqs.length === 0) return []
-    return await this.withWriteLock(async () => await this.logIndexer.indexBlocks(core, seqs, { onStored: e => { this.emit(e) } }))
+    const done: number[] = []
+    // a few blocks per turn of the write lock, as for the in-order catch-up
+    for (let i = 0; i < seqs.length && this.closing === null; i += REPLICATED_BLOCKS_PER_TURN) {
+      const part = seqs.slice(i, i + REPLICATED_BLOCKS_PER_TURN)
+      done.push(...await this.withWriteLock(async () => await this.logIndexer.indexBlocks(core, part, { onStored: e => { this.emit(e) } })))
+    }
+    return done
   }
 
   /** Sync hook: the priority classes of a log's blocks [from, to) that this index knows. */

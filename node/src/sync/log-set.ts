@@ -26,6 +26,8 @@ interface Held {
   stage: 'idle' | 'asking' | 'fetching'
   askTimer: NodeJS.Timeout | null
   askedAt: number
+  /** Peers asked in this round that have not answered yet. */
+  waiting: number
   /** Urgent blocks asked for and not yet here. */
   wanted: Set<number>
   stageRanges: Range[]
@@ -44,7 +46,7 @@ const PRIORITY_REASK_MS = 5000
 /** How long one class of blocks may hold back the next; then everything is fetched side by side. */
 const PRIORITY_STAGE_MS = 60_000
 
-/** A priority request for the missing part of a log (LogSet 'backlog' event). */
+/** A priority request for the missing part of a log (see LogSet.askPeers). */
 export interface Backlog { log: Buffer, from: number, to: number }
 
 interface SyncFileV1 {
@@ -77,6 +79,8 @@ export class LogSet extends EventEmitter {
   private closed = false
   private full = false
   private readonly priorities: boolean
+  /** Sends a priority request to every connected peer; returns how many were asked (set by the sync manager). */
+  askPeers: (b: Backlog) => number = () => 0
 
   /**
    * `priorities: false` fetches every log strictly in order (the behaviour before priority
@@ -166,7 +170,7 @@ export class LogSet extends EventEmitter {
     const ownCore = own ? this.store.nodeLog.logs.find(c => c.key.equals(entry.log)) : undefined
     // our own logs are open in NodeLog; a session of our own keeps replicated ones alive
     const core = ownCore ?? this.store.corestore.get({ key: entry.log })
-    const h: Held = { entry, core, own: ownCore !== undefined, range: null, indexing: null, again: false, stage: 'idle', askTimer: null, askedAt: 0, wanted: new Set(), stageRanges: [], arrived: [], ahead: new Set() }
+    const h: Held = { entry, core, own: ownCore !== undefined, range: null, indexing: null, again: false, stage: 'idle', askTimer: null, askedAt: 0, waiting: 0, wanted: new Set(), stageRanges: [], arrived: [], ahead: new Set() }
     this.held.set(hex, h)
     await core.ready()
     if (h.own) return
@@ -196,18 +200,22 @@ export class LogSet extends EventEmitter {
     if (!this.priorities || backlog < PRIORITY_MIN_BACKLOG) { this.fetchAll(h); return }
     // already fetching in order: ask again now and then, without pausing
     if (h.range !== null && Date.now() - h.askedAt < PRIORITY_REASK_MS) return
-    h.stage = 'asking'
-    h.askedAt = Date.now()
-    h.askTimer = setTimeout(() => {
-      h.askTimer = null
-      if (h.stage !== 'asking') return
-      h.stage = 'idle'
-      this.fetchAll(h)
-    }, PRIORITY_ANSWER_MS)
-    h.askTimer.unref()
     const b: Backlog = { log: h.entry.log, from: core.contiguousLength, to: core.length }
-    this.log.debug({ log: h.entry.log.toString('hex'), from: b.from, to: b.to }, 'asking peers which blocks are urgent')
-    this.emit('backlog', b)
+    h.askedAt = Date.now()
+    h.waiting = this.askPeers(b)
+    if (h.waiting === 0) { this.fetchAll(h); return } // nobody to ask: in order (a peer that comes asks again)
+    this.log.debug({ log: h.entry.log.toString('hex'), from: b.from, to: b.to, peers: h.waiting }, 'asking peers which blocks are urgent')
+    h.stage = 'asking'
+    h.askTimer = setTimeout(() => { this.stopAsking(h) }, PRIORITY_ANSWER_MS)
+    h.askTimer.unref()
+  }
+
+  /** No (more) answer worth waiting for: fetch in order. */
+  private stopAsking (h: Held): void {
+    if (h.askTimer !== null) { clearTimeout(h.askTimer); h.askTimer = null }
+    if (h.stage !== 'asking') return
+    h.stage = 'idle'
+    this.fetchAll(h)
   }
 
   private fetchAll (h: Held): void {
@@ -215,38 +223,34 @@ export class LogSet extends EventEmitter {
   }
 
   /**
-   * A peer's answer to a 'backlog' request: the priority class of blocks [from, end) of a log,
-   * as far as its index knows them. The first answer naming urgent blocks we lack is acted on.
+   * A peer's answer to a priority request: the priority class of blocks [from, end) of a log,
+   * as far as its index knows them. The first answer naming urgent blocks is acted on; when
+   * every peer asked answered with nothing of use, the log is fetched in order at once.
    */
   prioritize (log: Buffer, from: number, end: number, runs: PriorityRun[]): void {
     const h = this.held.get(log.toString('hex'))
     if (h === undefined || h.own || h.stage !== 'asking' || this.closed) return
-    h.stage = 'fetching' // this answer is being looked at; others wait
-    this.plan(h, from, end, runs).then(stages => {
-      if (stages === null) {
-        // nothing urgent we lack: the peer knows every missing block (fetch in order now), or
-        // not (wait for another peer's answer or the timer)
-        if (h.stage === 'fetching') h.stage = 'asking'
-        return
-      }
-      if (h.askTimer !== null) { clearTimeout(h.askTimer); h.askTimer = null }
-      if (stages.every(x => x.length === 0)) { h.stage = 'idle'; this.fetchAll(h); return }
-      h.range?.destroy()
-      h.range = null
-      this.log.debug({ log: log.toString('hex'), messages: stages[0]?.length, text: stages[1]?.length }, 'fetching urgent blocks first')
-      this.fetchStages(h, stages).catch(err => { this.log.error({ err }, 'fetching urgent blocks failed') }).finally(() => {
-        for (const r of h.stageRanges) r.destroy()
-        h.stageRanges = []
-        h.wanted.clear()
-        h.stage = 'idle'
-        if (this.closed) return
-        this.fetchAll(h)
-        this.consider(h)
-      })
-    }, err => {
-      this.log.error({ err }, 'planning urgent blocks failed')
+    h.waiting--
+    const stages = this.plan(h, from, end, runs)
+    if (stages === null) {
+      // names nothing urgent and does not cover every missing block: another peer may know more
+      if (h.waiting <= 0) this.stopAsking(h)
+      return
+    }
+    if (stages.every(x => x.length === 0)) { this.stopAsking(h); return }
+    if (h.askTimer !== null) { clearTimeout(h.askTimer); h.askTimer = null }
+    h.stage = 'fetching'
+    h.range?.destroy()
+    h.range = null
+    this.log.debug({ log: log.toString('hex'), messages: stages[0]?.length, text: stages[1]?.length }, 'fetching urgent blocks first')
+    this.fetchStages(h, stages).catch(err => { this.log.error({ err }, 'fetching urgent blocks failed') }).finally(() => {
+      for (const r of h.stageRanges) r.destroy()
+      h.stageRanges = []
+      h.wanted.clear()
       h.stage = 'idle'
+      if (this.closed) return
       this.fetchAll(h)
+      this.consider(h)
     })
   }
 
@@ -255,7 +259,7 @@ export class LogSet extends EventEmitter {
    * when the answer covers every missing block and none is urgent; null when it covers only
    * part of them and names nothing urgent.
    */
-  private async plan (h: Held, from: number, end: number, runs: PriorityRun[]): Promise<number[][] | null> {
+  private plan (h: Held, from: number, end: number, runs: PriorityRun[]): number[][] | null {
     const stages: number[][] = [[], []]
     const low = Math.max(from, h.core.contiguousLength)
     const top = Math.min(end, h.core.length)
@@ -267,7 +271,7 @@ export class LogSet extends EventEmitter {
       known += b - a
       if (r.priority === Priority.Bulk) continue
       const list = stages[r.priority] as number[]
-      for (let i = a; i < b; i++) if (!await h.core.has(i)) list.push(i)
+      for (let i = a; i < b; i++) list.push(i) // blocks already here are dropped when fetched
     }
     if (stages.some(x => x.length > 0)) return stages
     return known >= top - low ? [[], []] : null
@@ -300,10 +304,10 @@ export class LogSet extends EventEmitter {
       do {
         h.again = false
         try {
-          if (h.arrived.length > 0) {
-            // urgent blocks that came ahead of the contiguous part: readable now, not when the bulk before them is here
-            for (const seq of await this.store.indexReplicatedBlocks(h.core, h.arrived.splice(0))) h.ahead.add(seq)
-          }
+          // urgent blocks that came ahead of the contiguous part: readable now, not when the
+          // bulk before them is here (those inside it are the in-order catch-up's)
+          const ahead = h.arrived.splice(0).filter(seq => seq >= h.core.contiguousLength)
+          for (const seq of await this.store.indexReplicatedBlocks(h.core, ahead)) h.ahead.add(seq)
           await this.store.indexReplicatedLog(h.core, { stop: () => this.closed, skip: seq => h.ahead.delete(seq) })
         } catch (err) {
           this.log.error({ err, log: h.entry.log.toString('hex') }, 'indexing a replicated log failed')

@@ -123,9 +123,11 @@ export class Session {
     this.hooks.onPriorityAnswer(this, ans)
   }
 
-  /** Asks the remote which blocks of a log are messages, text or bulky. */
-  requestPriorities (req: PriorityRequest): void {
-    if (this.ready && !this.closed) this.sendRequest?.send(req)
+  /** Asks the remote which blocks of a log are messages, text or bulky; false when not asked (not ready). */
+  requestPriorities (req: PriorityRequest): boolean {
+    if (!this.ready || this.closed || this.sendRequest === null) return false
+    this.sendRequest.send(req)
+    return true
   }
 
   answerPriorities (ans: PriorityAnswer): void {

@@ -91,9 +91,11 @@ export class SyncManager {
     this.channel = channelId(opts.community.publicKey)
     this.logs = new LogSet({ store: opts.store, community: opts.community, dataDir: opts.dataDir, log: opts.log, ...(opts.priorities === false ? { priorities: false } : {}) })
     this.logs.on('log', (e: LogEntry) => { this.announce(e) })
-    this.logs.on('backlog', (b: Backlog) => {
-      for (const s of this.sessions.values()) s.requestPriorities(b)
-    })
+    this.logs.askPeers = (b: Backlog) => {
+      let n = 0
+      for (const s of this.sessions.values()) if (s.requestPriorities(b)) n++
+      return n
+    }
     this.dialer = new Dialer({
       dial: async p => await this.dial(p),
       connected: key => this.sessions.get(key)?.closed === false,
