@@ -7,7 +7,9 @@ import type { Logger } from 'pino'
 import type { Limits, StoreOptions } from '../config/types.js'
 import type { EventSource, Filter, NostrEvent } from '../events/types.js'
 import { isEphemeral } from '../events/event.js'
-import { Priority, priorityOf, type PriorityRun } from '../events/priority.js'
+import type { PriorityRun } from '../events/priority.js'
+import { byPriority } from './block-groups.js'
+import { VerifyBatcher } from './verify-batcher.js'
 import { validateEvent } from '../events/validate.js'
 import { filterError, normalizeFilter } from '../events/filter.js'
 import { loadVerifier, type SignatureVerifier } from '../events/verify.js'
@@ -51,34 +53,9 @@ const EXPIRY_SWEEP_MS = 60_000
 /** Blocks of a replicated log indexed per hold of the write lock. */
 const REPLICATED_BLOCKS_PER_TURN = 4
 
-/** Smallest piece of a verify batch worth a hand-off to a worker of its own. */
-const MIN_VERIFY_PIECE = 16
 
 /** Blocks appended but not yet fsynced + indexed + answered, before appending waits. */
 const MAX_UNSETTLED_BLOCKS = 4
-
-/**
- * Bulky blocks are kept small: a thin uplink's budget cut mid-block wastes what came of the
- * block, and hypercore fetches several blocks at once.
- */
-const BULK_BLOCK_MAX_CHARS = 64 * 1024
-
-/**
- * The batch split into blocks by priority class, most urgent first, arrival order kept within
- * a class; bulky events in blocks of at most BULK_BLOCK_MAX_CHARS (one event at least).
- */
-function byPriority (batch: Pending[]): Pending[][] {
-  const groups: Pending[][] = [[], []]
-  const bulk: Pending[][] = []
-  let chars = 0
-  for (const p of batch) {
-    const c = priorityOf(p.event.kind, p.json.length)
-    if (c !== Priority.Bulk) { (groups[c] as Pending[]).push(p); continue }
-    const last = bulk[bulk.length - 1]
-    if (last === undefined || chars + p.json.length > BULK_BLOCK_MAX_CHARS) { bulk.push([p]); chars = p.json.length } else { last.push(p); chars += p.json.length }
-  }
-  return [...groups, ...bulk].filter(g => g.length > 0)
-}
 
 /**
  * The node's event store: the node log (hypercore, durable group commit) plus the derived
@@ -102,9 +79,7 @@ export class Store implements EventStore {
   private scheduled = false
   private committing: Promise<void> | null = null
   private readonly unsettled: Array<Promise<void>> = []
-  private verifyQueue: Array<{ e: NostrEvent, resolve: (ok: boolean) => void }> = []
-  /** Pieces of a batch on the worker pool (at most one per worker). */
-  private verifyPieces = 0
+  private readonly verifying: VerifyBatcher
   private writeLock: Promise<unknown> = Promise.resolve()
   private sweepTimer: NodeJS.Timeout | null = null
   private closing: Promise<void> | null = null
@@ -120,6 +95,7 @@ export class Store implements EventStore {
     this.pool = new VerifyPool({ log: this.log })
     this.nodeLog = new NodeLog({ corestore: parts.corestore, rocks: parts.storage.rocks, dataDir: opts.dir, log: this.log, writer: opts.readOnly !== true })
     this.logIndexer = new LogIndexer({ idx: this.idx, indexer: this.indexer, pool: this.pool, verifier: this.verifier, limits: opts.limits, log: this.log, now: this.now })
+    this.verifying = new VerifyBatcher({ verifier: this.verifier, pool: this.pool, log: this.log, threshold: opts.store.verifyWorkerThreshold, busy: () => this.committing !== null || this.unsettled.length > 0 })
   }
 
   static async open (opts: StoreOpenOptions): Promise<Store> {
@@ -180,7 +156,7 @@ export class Store implements EventStore {
     const { event, json } = checked
     // one promise per event: the signature check's verdict continues the event in place
     return new Promise<IngestResult>(resolve => {
-      this.verify(event, ok => { this.afterVerify(ok, event, json, resolve) })
+      this.verifying.verify(event, ok => { this.afterVerify(ok, event, json, resolve) })
     })
   }
 
@@ -194,53 +170,6 @@ export class Store implements EventStore {
     this.pendingIds.add(event.id)
     this.queue.push({ event, json, resolve })
     this.schedule()
-  }
-
-  /**
-   * Signatures are checked in batches of what arrived in one tick: inline (one native call)
-   * when the batch is small and the store idle, else on the worker pool, one piece per free
-   * worker, each piece's events moving on to the commit as soon as that piece is checked.
-   * While every worker is busy the next batch gathers, so under load the main thread parses
-   * and indexes while the other cores verify.
-   */
-  private verify (e: NostrEvent, resolve: (ok: boolean) => void): void {
-    this.verifyQueue.push({ e, resolve })
-    if (this.verifyQueue.length === 1) setImmediate(() => { this.flushVerify() })
-  }
-
-  private flushVerify (): void {
-    const free = this.pool.threads - this.verifyPieces
-    if (free <= 0 || this.verifyQueue.length === 0) return
-    const items = this.verifyQueue
-    this.verifyQueue = []
-    // a small batch is checked inline (lowest latency) only while the store is otherwise
-    // idle; under load the main thread has parsing, appending and indexing to do
-    const busy = this.verifyPieces > 0 || this.committing !== null || this.unsettled.length > 0
-    if (!busy && items.length < this.opts.store.verifyWorkerThreshold) {
-      const ok = this.verifier.verifyMany(items.map(i => i.e))
-      items.forEach((it, i) => { it.resolve(ok[i] === true) })
-      return
-    }
-    const pieces = Math.min(free, Math.ceil(items.length / MIN_VERIFY_PIECE))
-    const per = Math.ceil(items.length / pieces)
-    for (let start = 0; start < items.length; start += per) {
-      const piece = items.slice(start, start + per)
-      this.verifyPieces++
-      void this.verifyOnPool(piece.map(i => i.e)).then(ok => {
-        this.verifyPieces--
-        piece.forEach((it, i) => { it.resolve(ok[i] === true) })
-        this.flushVerify() // what gathered meanwhile
-      })
-    }
-  }
-
-  private async verifyOnPool (events: NostrEvent[]): Promise<boolean[]> {
-    try {
-      return await this.pool.verifyMany(events, { spread: false })
-    } catch (err) {
-      this.log.warn({ err }, 'verify pool failed; verifying inline')
-      try { return this.verifier.verifyMany(events) } catch { return events.map(() => false) }
-    }
   }
 
   private schedule (): void {
@@ -450,7 +379,7 @@ export class Store implements EventStore {
 
   private async doClose (): Promise<void> {
     if (this.sweepTimer !== null) clearInterval(this.sweepTimer)
-    while (this.committing !== null || this.queue.length > 0 || this.scheduled || this.verifyQueue.length > 0 || this.verifyPieces > 0) {
+    while (this.committing !== null || this.queue.length > 0 || this.scheduled || !this.verifying.idle) {
       if (this.committing !== null) await this.committing
       else await new Promise(resolve => setImmediate(resolve))
     }
