@@ -1,4 +1,4 @@
-import { HEX64, type KeyValueStore } from './types.js'
+import { HEX64, type KeyValueStore, type NostrEvent } from './types.js'
 import { READ_STORAGE } from './key-store.js'
 export { READ_STORAGE }
 
@@ -11,15 +11,8 @@ export const WRAP_KIND = 1059
 /** Characters per message: even in 4-byte characters it fits, twice encrypted, in the node's 32K content limit. */
 export const MAX_MESSAGE = 2000
 
-/** An unsigned kind 14 as it comes out of its seal (NIP-59 "rumor"). */
-export interface Rumor {
-  id: string
-  pubkey: string
-  created_at: number
-  kind: number
-  tags: string[][]
-  content: string
-}
+/** An unsigned kind 14 as it comes out of its seal (NIP-59 "rumor"): an event without `sig`. */
+export type Rumor = Omit<NostrEvent, 'sig'>
 
 export function isRumor (v: unknown): v is Rumor {
   if (v === null || typeof v !== 'object') return false
