@@ -62,7 +62,7 @@ t.test('no password configured: /admin says how to set one and exposes nothing',
   const b = await new AdminClient(broken.port).get('/admin')
   t.equal(b.status, 403)
   t.match(textOf(b.body), /cannot be used: the file does not exist/)
-  t.match(broken.output(), /admin password file unusable/)
+  t.match(await broken.waitForOutput(/admin password file unusable/), /admin password file unusable/)
 })
 
 t.test('login: wrong password refused, then rate-limited per address; the right one opens a session; logout ends it', async t => {
@@ -98,7 +98,7 @@ t.test('login: wrong password refused, then rate-limited per address; the right 
   const dash = await admin.get('/admin')
   t.equal(dash.status, 200)
   t.match(textOf(dash.body), /Events stored/)
-  t.match(node.output(), /admin logged in/)
+  t.match(await node.waitForOutput(/admin logged in/), /admin logged in/)
 
   // logout needs the form token too; then the old cookie opens nothing
   const stolen = admin.cookies.get('outpost_admin') as string
@@ -199,7 +199,8 @@ t.test('moderation across three nodes: X -> Y (moderated) -> Z; block, hide, res
   t.match(textOf(page.body), /Hidden events \(1\)/)
   const sid = /session ([0-9a-f]{12})/.exec(page.body)?.[1] as string
   t.match(textOf(page.body), new RegExp(`block ${aNpub} ${sid}`), 'the moderation log lists the action and the session')
-  t.match(y.output(), new RegExp(`"action":"block","target":"${a.pubkey}","changed":true,"session":"${sid}"`), 'logged with the operator\'s session')
+  const blockLine = new RegExp(`"action":"block","target":"${a.pubkey}","changed":true,"session":"${sid}"`)
+  t.match(await y.waitForOutput(blockLine), blockLine, 'logged with the operator\'s session')
 
   // a restart keeps the policy (and ends the session)
   y.proc.kill('SIGTERM')

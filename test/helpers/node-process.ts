@@ -29,6 +29,11 @@ export interface NodeProcess {
   port: number
   /** Every stdout/stderr line so far. */
   output: () => string
+  /**
+   * Resolves with the output once it matches `pattern`: a line the node logs after answering a request
+   * may reach this pipe after the answer reaches the test. Rejects with the output after `ms`.
+   */
+  waitForOutput: (pattern: RegExp | string, ms?: number) => Promise<string>
   exited: Promise<number | null>
 }
 
@@ -41,6 +46,7 @@ export async function spawnNode (t: Test, args: string[], opts: { netns?: string
     ? spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
     : spawn('ip', ['netns', 'exec', opts.netns, process.execPath, ...argv], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
+  const waiters = new Set<() => void>()
   const exited = new Promise<number | null>(resolve => proc.once('exit', code => resolve(code)))
   t.teardown(async () => {
     if (proc.exitCode === null && proc.signalCode === null) { proc.kill('SIGKILL'); await exited }
@@ -48,6 +54,7 @@ export async function spawnNode (t: Test, args: string[], opts: { netns?: string
   const port = await new Promise<number>((resolve, reject) => {
     const onData = (d: Buffer): void => {
       out += d.toString()
+      for (const w of waiters) w()
       for (const line of out.split('\n')) {
         if (!line.includes('listening')) continue
         try {
@@ -57,8 +64,22 @@ export async function spawnNode (t: Test, args: string[], opts: { netns?: string
       }
     }
     proc.stdout.on('data', onData)
-    proc.stderr.on('data', (d: Buffer) => { out += d.toString() })
+    proc.stderr.on('data', (d: Buffer) => { out += d.toString(); for (const w of waiters) w() })
     exited.then(code => reject(new Error(`node exited with ${code} before listening:\n${out}`)), () => {})
   })
-  return { proc, port, output: () => out, exited }
+  const matches = (pattern: RegExp | string): boolean => typeof pattern === 'string' ? out.includes(pattern) : pattern.test(out)
+  const waitForOutput = async (pattern: RegExp | string, ms = 10_000): Promise<string> => {
+    if (matches(pattern)) return out
+    return await new Promise<string>((resolve, reject) => {
+      const check = (): void => {
+        if (!matches(pattern)) return
+        done()
+        resolve(out)
+      }
+      const timer = setTimeout(() => { done(); reject(new Error(`no output matching ${String(pattern)} within ${ms} ms:\n${out}`)) }, ms)
+      const done = (): void => { clearTimeout(timer); waiters.delete(check) }
+      waiters.add(check)
+    })
+  }
+  return { proc, port, output: () => out, waitForOutput, exited }
 }

@@ -59,7 +59,7 @@ t.test('a damaged client file is set aside with a warning; the node serves', asy
   await writeFile(path.join(data, `${CLIENTS_FILE}.tmp-12345`), '{"v":1,"cli')
   const a = await spawnNode(t, ['--data', data])
   t.equal((await send(a.port, { ...ANDROID, from: '127.0.0.12' })).status, 302)
-  t.match(a.output(), 'portal client file unreadable')
+  t.match(await a.waitForOutput('portal client file unreadable'), 'portal client file unreadable')
   t.ok((await readdir(data)).some(f => f.startsWith(`${CLIENTS_FILE}.corrupt-`)), 'kept for inspection')
   t.notOk((await readdir(data)).includes(`${CLIENTS_FILE}.tmp-12345`), 'a half-written temp file is removed')
   await continueFrom(a.port, '127.0.0.12')
