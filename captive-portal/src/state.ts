@@ -33,15 +33,25 @@ export async function loadKeys (): Promise<Keys> {
   return await keysModule
 }
 
-/** The node's clock from its Date header (no secure context needed). */
-async function syncClock (): Promise<void> {
+/** Longest node name shown (the node's own limit is 64). */
+const MAX_SITE_NAME = 64
+
+/**
+ * One request to the node: its name from its NIP-11 document (a hotspot provisioned for a site shows
+ * that site's name, its SSID by default) and its clock from the Date header (no secure context needed).
+ */
+async function askNode (): Promise<string | null> {
   try {
     const t0 = Date.now()
-    const res = await fetch('/api/health', { cache: 'no-store' })
+    const res = await fetch('/', { cache: 'no-store', headers: { Accept: 'application/nostr+json' } })
     const date = Date.parse(res.headers.get('date') ?? '')
-    if (Number.isNaN(date)) return
-    setClockOffset((date - (t0 + Date.now()) / 2) / 1000)
-  } catch {}
+    if (!Number.isNaN(date)) setClockOffset((date - (t0 + Date.now()) / 2) / 1000)
+    const doc = await res.json() as { name?: unknown }
+    const name = typeof doc.name === 'string' ? doc.name.trim() : ''
+    return name.length > 0 && name.length <= MAX_SITE_NAME ? name : null
+  } catch {
+    return null
+  }
 }
 
 /** The whole app's shared state; components re-render on `changed`. */
@@ -66,6 +76,8 @@ class AppState {
   mineLoading = false
   /** private messages, once their module (and its crypto) has loaded; only with an identity */
   inbox: Inbox | null = null
+  /** the node's name, once it has said it */
+  siteName: string | null = null
 
   constructor () {
     const s = storage()
@@ -79,7 +91,12 @@ class AppState {
   }
 
   start (): void {
-    void syncClock()
+    void askNode().then(name => {
+      if (name === null) return
+      this.siteName = name
+      document.title = name
+      this.emit()
+    })
     this.relay.start()
     // profiles, likes and deletions as they happen, for everything on screen
     this.relay.subscribe([{ kinds: [0, 5, 7], since: now() }], e => this.ingest(e))

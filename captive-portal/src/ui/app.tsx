@@ -93,12 +93,12 @@ function Page ({ route }: { route: Route }) {
 }
 
 export function App () {
-  useApp()
+  const app = useApp()
   const route = useRoute()
   return (
     <>
       <header class='top'>
-        <h1><a href='#/'>Outpost</a></h1>
+        <h1><a href='#/'>{app.siteName ?? 'Outpost'}</a></h1>
         <Status />
       </header>
       <main id='main'>
