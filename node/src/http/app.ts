@@ -22,6 +22,8 @@ export interface HttpAppOptions {
   admin?: Middleware
   /** Relay role: the read-only mirror (node/src/mirror) answers `/` instead of the web client. */
   mirror?: Middleware
+  /** The node's clock (ms) for the Date header, which phones adopt; default the system clock. */
+  now?: () => number
 }
 
 const NOSTR_JSON = 'application/nostr+json'
@@ -37,6 +39,11 @@ export function createHttpApp (opts: HttpAppOptions): Koa {
   })
 
   app.use(errorMapper(log))
+  const now = opts.now
+  if (now !== undefined) {
+    // Node's http would date answers by the system clock, which on a Pi can be hours behind
+    app.use(async (ctx, next) => { ctx.set('Date', new Date(now()).toUTCString()); await next() })
+  }
   if (opts.portal !== undefined) app.use(opts.portal)
   if (opts.admin !== undefined) app.use(opts.admin)
   app.use(nip11(opts.nip11))
