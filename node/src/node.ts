@@ -103,7 +103,8 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
       admin: adminPanel({ name: config.name, passwordFile: config.adminPasswordFile, health, sync: syncStatus, moderation, store, view: shown, dataDir: config.dataDir, log, now: () => clock.now() }),
       ...(relayRole ? { mirror: mirror({ store: shown, name: config.name, maxLimit: config.limits.maxLimit }) } : {}),
       sync: syncStatus,
-      now: () => clock.now()
+      now: () => clock.now(),
+      phoneClock: (address, ms) => { clock.phoneClock(address, ms) }
     })
     server = createHttpServer(app, relay)
     const address = await listen(server, config.host, config.port)

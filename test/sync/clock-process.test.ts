@@ -16,7 +16,7 @@ const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1'
 const BEHIND = { LD_PRELOAD: LIBFAKETIME, FAKETIME: '-8h', DONT_FAKE_MONOTONIC: '1' }
 const H = 3600_000
 
-interface ClockHealth { now: string, offsetSeconds: number, source: string, behindPeersBy: number | null, eventsAhead: number }
+interface ClockHealth { now: string, offsetSeconds: number, source: string, behindPeersBy: number | null, behindPhonesBy: number | null, eventsAhead: number }
 const clockOf = async (n: NodeProcess): Promise<ClockHealth> => (await getJson(n.port, '/api/health')).clock as ClockHealth
 /** The Date header phones adopt (captive-portal/src/state.ts askNode), ms. */
 const dateHeader = async (n: NodeProcess): Promise<number> => {
@@ -62,6 +62,11 @@ t.test('a node 8 h behind loses no replicated event, says so, takes the time of 
   t.ok(clock.behindPeersBy !== null && near(clock.behindPeersBy * 1000, 8 * H), `health: behind its peers by ${clock.behindPeersBy ?? 0} s`)
   t.ok(clock.eventsAhead >= 18, `health: ${clock.eventsAhead} replicated events ahead of C's clock`)
   t.ok(near(await dateHeader(c), Date.now() - 8 * H), 'phones still get C\'s clock (8 h behind)')
+  // the web app tells the phone's clock: reported, not followed
+  await fetch(`http://127.0.0.1:${c.port}/`, { headers: { Accept: 'application/nostr+json', 'X-Outpost-Phone-Time': String(Date.now()) } }).then(async r => await r.arrayBuffer())
+  clock = await clockOf(c)
+  t.ok(clock.behindPhonesBy !== null && near(clock.behindPhonesBy * 1000, 8 * H), `health: behind a phone by ${clock.behindPhonesBy ?? 0} s`)
+  t.equal(clock.source, 'system', 'a phone does not move the clock')
   const early = s.sign({ content: 'a phone with the right time, before' })
   t.match(await publish(c.port, early), { ok: false, message: /in the future/ }, 'C refuses a phone post dated right: its clock is behind')
 

@@ -46,6 +46,7 @@ t.test('the floor: a restart with the system clock set back keeps the newest tim
   // set back by mistake: the node never runs backward
   second.set(T0 + H)
   t.ok(second.clock.now() >= T0 + 3 * H, 'never backward')
+  t.equal(second.clock.status().source, 'held', 'it waits for the system clock')
 
   // 1970 (no fake-hwclock at all), and a garbage floor file is reported, not fatal
   await second.clock.close()
@@ -101,6 +102,20 @@ t.test('peers: one is reported, never followed; two agreeing are followed; a lon
   online.clock.peerClock('p', T0, true)
   online.clock.peerClock('q', T0, false)
   t.equal(online.clock.now(), T0 - 8 * H)
+})
+
+t.test('phones: their clocks are reported, never followed', async t => {
+  const { clock, pass } = await openClock(t, null, { sys: T0 - 8 * H })
+  for (let i = 0; i < 5; i++) clock.phoneClock(`10.0.0.${i}`, T0 + i * 1000)
+  clock.phoneClock('10.0.0.9', 0)
+  t.equal(clock.now(), T0 - 8 * H, 'five agreeing phones do not move the clock')
+  t.equal(clock.status().phones, 5, 'an implausible one is not counted')
+  t.equal(clock.status().behindPhonesBy, 8 * 3600 + 2, 'the median')
+  t.match(clockNotice(clock.status()), /5 phones seen in the last hour say this node&#39;s clock is 8 h 0 min behind/)
+  pass(2 * H)
+  t.equal(clock.status().behindPhonesBy, null, 'an hour later they are forgotten')
+  for (let i = 0; i < 100; i++) clock.phoneClock(`10.0.1.${i}`, T0)
+  t.equal(clock.status().phones, 64, 'bounded')
 })
 
 t.test('implausible peer clocks are ignored altogether', async t => {

@@ -25,6 +25,8 @@ export interface SessionHooks {
   clock?: () => ClockMessage
   /** The remote's clock (once per session: later ones are ignored). */
   onClock?: (s: Session, m: ClockMessage) => void
+  /** The node's clock, ms (default Date.now). */
+  now?: () => number
   /** Protocol violation: a reason to disconnect (and back off from) this peer. */
   onViolation: (s: Session, reason: string) => void
   onClose: (s: Session) => void
@@ -46,7 +48,8 @@ export class Session {
   readonly source: PeerSource
   readonly host: string | undefined
   readonly port: number | undefined
-  readonly since = Date.now()
+  /** When it connected, by the node's clock. */
+  readonly since: number
   ready = false
   closed = false
   logsReceived = 0
@@ -70,6 +73,7 @@ export class Session {
     this.host = info.host
     this.port = info.port
     this.hooks = hooks
+    this.since = hooks.now?.() ?? Date.now()
     this.log = log
     this.timer = setTimeout(() => { this.violation('did not join the community channel in time') }, READY_TIMEOUT_MS)
     this.timer.unref()
@@ -118,7 +122,7 @@ export class Session {
   private onClock (m: ClockMessage): void {
     if (!this.ready) return this.violation('sent its clock before the handshake')
     if (this.remoteClock !== null) return
-    this.remoteClock = { ...m, heardAt: Date.now() }
+    this.remoteClock = { ...m, heardAt: this.hooks.now?.() ?? Date.now() }
     this.hooks.onClock?.(this, m)
   }
 

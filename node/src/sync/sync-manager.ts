@@ -261,6 +261,7 @@ export class SyncManager {
       onLogs: (s, entries) => { this.onLogs(s, entries) },
       onPriorityRequest: (s, req) => { this.onPriorityRequest(s, req) },
       onPriorityAnswer: (_s, ans) => { this.logs.prioritize(ans.log, ans.from, ans.end, ans.runs) },
+      now: () => this.now(),
       ...(this.clock === null
         ? {}
         : {
@@ -341,6 +342,11 @@ export class SyncManager {
   private noteRelay (hex: string): void {
     if (this.relays.size >= MAX_KNOWN_RELAYS) this.relays.clear()
     this.relays.add(hex)
+  }
+
+  /** The node's time (ms): its clock when it has one, else the system clock. */
+  now (): number {
+    return this.clock?.now() ?? Date.now()
   }
 
   /** Whether a peer (key, hex) proved membership with a relay certificate: it carries data off the site. */

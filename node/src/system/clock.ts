@@ -22,7 +22,11 @@ import { writeFileDurable } from '../store/node-file.js'
  *   the highest agreeing pair, unbounded (a Pi that was off for weeks catches up);
  * - or one peer says it is online (it has an uplink, so NTP): we step to its time, but never more
  *   than MAX_LONE_STEP_MS past what we knew without peers (system clock, floor).
- * A peer clock outside [MIN_PLAUSIBLE_MS, MAX_PLAUSIBLE_MS] is ignored altogether. Peers that are
+ * A peer clock outside [MIN_PLAUSIBLE_MS, MAX_PLAUSIBLE_MS] is ignored altogether.
+ *
+ * Phones tell their clocks too (the web app sends one with its first request), and most phones
+ * have the network's time. But anyone on the Wi-Fi is a phone, and one person can be many: phones
+ * are reported (`behindPhonesBy`, the median of the last hour's), never followed. Peers that are
  * behind us never move anything, and with an uplink of our own (NTP) no peer moves us. Whatever peers say is reported (`behindPeersBy`), and a skew
  * beyond WARN_SKEW_MS is logged once.
  *
@@ -49,10 +53,14 @@ const SAVE_EVERY_MS = 10 * 60_000
 const SYSTEM_STEP_MS = 2_000
 /** Peers remembered for skew reports and agreement (most recent kept). */
 const MAX_PEERS = 256
+/** Phones remembered (most recent kept), and for how long their word counts. */
+const MAX_PHONES = 64
+const PHONE_TTL_MS = 3600_000
 
 export const CLOCK_FILE = 'clock.json'
 
-export type ClockSource = 'system' | 'floor' | 'peers'
+/** Where the time comes from; 'held': the system clock was set back, the node waits for it. */
+export type ClockSource = 'system' | 'floor' | 'peers' | 'held'
 
 /** A time known at a monotonic instant; it runs forward with the monotonic clock. */
 interface Anchor { at: number, mono: number }
@@ -67,6 +75,9 @@ export interface ClockStatus {
   /** How far the peers' clocks (median) are ahead of ours, in seconds; null with no peer heard. */
   behindPeersBy: number | null
   peers: number
+  /** The same for the clocks of phones heard in the last hour (reported only). */
+  behindPhonesBy: number | null
+  phones: number
   floor: string | null
 }
 
@@ -90,6 +101,7 @@ export class NodeClock {
   private step: Anchor | null = null
   private last = 0
   private readonly peers = new Map<string, PeerClock>()
+  private readonly phones = new Map<string, Anchor>()
   private warned = false
   private systemDelta: number
   private timer: NodeJS.Timeout | null = null
@@ -161,7 +173,10 @@ export class NodeClock {
     const t = this.now()
     const sys = this.system()
     if (t - sys < 1000) return 'system'
-    return this.step !== null && this.run(this.step) >= this.run(this.floor) ? 'peers' : 'floor'
+    const step = this.run(this.step)
+    const floor = this.run(this.floor)
+    if (t - Math.max(step, floor) >= 1000) return 'held'
+    return step >= floor ? 'peers' : 'floor'
   }
 
   /**
@@ -178,6 +193,14 @@ export class NodeClock {
     this.peers.set(peer, { at: remoteMs, mono: this.mono(), online })
     this.consider()
     this.checkSkew()
+  }
+
+  /** A phone's clock (ms), by its address: reported, never followed (see the trust model). */
+  phoneClock (address: string, ms: number): void {
+    if (!Number.isSafeInteger(ms) || ms < MIN_PLAUSIBLE_MS || ms > MAX_PLAUSIBLE_MS) return
+    this.phones.delete(address)
+    if (this.phones.size >= MAX_PHONES) this.phones.delete(this.phones.keys().next().value as string)
+    this.phones.set(address, { at: ms, mono: this.mono() })
   }
 
   peerGone (peer: string): void {
@@ -210,9 +233,14 @@ export class NodeClock {
 
   /** The median of the peers' clocks minus ours, ms; null with no peer. */
   private peerSkew (): number | null {
-    if (this.peers.size === 0) return null
+    return this.medianSkew([...this.peers.values()])
+  }
+
+  /** The median of these clocks minus ours, ms; null with none. */
+  private medianSkew (clocks: Anchor[]): number | null {
+    if (clocks.length === 0) return null
     const now = this.now()
-    const d = [...this.peers.values()].map(p => this.run(p) - now).sort((a, b) => a - b)
+    const d = clocks.map(p => this.run(p) - now).sort((a, b) => a - b)
     const mid = d.length >> 1
     return d.length % 2 === 1 ? d[mid] as number : ((d[mid - 1] as number) + (d[mid] as number)) / 2
   }
@@ -242,12 +270,17 @@ export class NodeClock {
   status (): ClockStatus {
     const now = this.now()
     const skew = this.peerSkew()
+    const mono = this.mono()
+    for (const [k, p] of this.phones) if (mono - p.mono > PHONE_TTL_MS) this.phones.delete(k)
+    const phones = this.medianSkew([...this.phones.values()])
     return {
       now: new Date(now).toISOString(),
       offsetSeconds: Math.round((now - this.system()) / 1000),
       source: this.source,
       behindPeersBy: skew === null ? null : Math.max(0, Math.round(skew / 1000)),
       peers: this.peers.size,
+      behindPhonesBy: phones === null ? null : Math.max(0, Math.round(phones / 1000)),
+      phones: this.phones.size,
       floor: this.floorSaved === null ? null : new Date(this.floorSaved).toISOString()
     }
   }
