@@ -39,11 +39,13 @@ const MAX_SITE_NAME = 64
 /**
  * One request to the node: its name from its NIP-11 document (a hotspot provisioned for a site shows
  * that site's name, its SSID by default) and its clock from the Date header (no secure context needed).
+ * It carries the phone's own clock: a node without a real-time clock reports what phones say
+ * (never follows it: node/src/system/clock.ts); the node's clock is the one adopted.
  */
 async function askNode (): Promise<string | null> {
   try {
     const t0 = Date.now()
-    const res = await fetch('/', { cache: 'no-store', headers: { Accept: 'application/nostr+json' } })
+    const res = await fetch('/', { cache: 'no-store', headers: { Accept: 'application/nostr+json', 'X-Outpost-Phone-Time': String(t0) } })
     const date = Date.parse(res.headers.get('date') ?? '')
     if (!Number.isNaN(date)) setClockOffset((date - (t0 + Date.now()) / 2) / 1000)
     const doc = await res.json() as { name?: unknown }

@@ -19,6 +19,7 @@ import { DeliveryTracker } from './sync/delivery.js'
 import { Moderation } from './admin/moderation.js'
 import { ModeratedStore } from './admin/moderated-store.js'
 import { adminPanel } from './admin/admin.js'
+import { NodeClock } from './system/clock.js'
 
 export interface OutpostNode {
   readonly config: Config
@@ -28,6 +29,8 @@ export interface OutpostNode {
   /** null when the portal is off (relay role, or portal.enabled off). */
   readonly portal: CaptivePortal | null
   readonly sync: SyncManager
+  /** The node's time (better than the system clock of a Pi without a real-time clock). */
+  readonly clock: NodeClock
   readonly address: { host: string, port: number }
   /** Stops in reverse order of start; idempotent. */
   close (): Promise<void>
@@ -44,7 +47,15 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
   const startedAt = Date.now()
   // a relay has no log of its own: it only carries the community's
   const relayRole = config.role === 'relay'
-  const store = await Store.open({ dir: config.dataDir, limits: config.limits, store: config.store, log: log.child({ scope: 'store' }), readOnly: relayRole })
+  const clock = await NodeClock.open({ dataDir: config.dataDir, log: log.child({ scope: 'clock' }) })
+  const nowSeconds = (): number => clock.nowSeconds()
+  let store: Store
+  try {
+    store = await Store.open({ dir: config.dataDir, limits: config.limits, store: config.store, log: log.child({ scope: 'store' }), readOnly: relayRole, now: nowSeconds })
+  } catch (err) {
+    await clock.close()
+    throw err
+  }
   let ready = false
   let relay: RelayServer | null = null
   let server: Server | null = null
@@ -54,18 +65,20 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
   let swarm: SwarmHandle | null = null
   let delivery: DeliveryTracker | null = null
   try {
-    sync = await startSync(config, store, log.child({ scope: 'sync' }))
+    sync = await startSync(config, store, log.child({ scope: 'sync' }), clock)
     lan = await startLan(config, sync, log.child({ scope: 'lan' }))
-    delivery = new DeliveryTracker({ sync, dataDir: config.dataDir, log: log.child({ scope: 'delivery' }), isRelay: peer => sync?.isRelay(peer) === true })
+    delivery = new DeliveryTracker({ sync, dataDir: config.dataDir, log: log.child({ scope: 'delivery' }), isRelay: peer => sync?.isRelay(peer) === true, now: () => clock.now() })
     await delivery.start()
     swarm = await startSwarm(config, sync, log)
+    const uplink = swarm?.uplink
+    if (uplink !== undefined) clock.online = () => uplink.state === 'online'
     if (portalEnabled(config.portal, config.role)) {
       portal = await CaptivePortal.open({ portal: config.portal, name: config.name, dataDir: config.dataDir, listenHost: config.host, log })
     }
     // what this node shows and accepts from its clients: the store behind the site's moderation
-    const moderation = await Moderation.open({ dataDir: config.dataDir, log: log.child({ scope: 'moderation' }) })
+    const moderation = await Moderation.open({ dataDir: config.dataDir, log: log.child({ scope: 'moderation' }), now: () => clock.now() })
     const shown = new ModeratedStore(store, moderation, config.limits)
-    relay = new RelayServer({ store: shown, limits: config.limits, log })
+    relay = new RelayServer({ store: shown, limits: config.limits, log, now: nowSeconds })
     const nip11 = buildNip11({ name: config.name, version, limits: config.limits, restrictedWrites: relayRole })
     const health = (): { ok: boolean, [k: string]: unknown } => ({
       ok: ready,
@@ -76,7 +89,8 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
       connections: relay?.connections ?? 0,
       portal: portal === null ? null : { mode: config.portal.mode, accepted: portal.clients.size },
       store: store.status(),
-      uplink: swarm?.status().uplink ?? null
+      uplink: swarm?.status().uplink ?? null,
+      clock: { ...clock.status(), eventsAhead: store.eventsAhead }
     })
     const syncStatus = (): Record<string, unknown> => ({ ...(sync?.status() ?? {}), swarm: swarm?.status() ?? { mode: 'off' }, delivery: delivery?.status() ?? null })
     const app = createHttpApp({
@@ -86,9 +100,11 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
       // the built phone client (npm run build:web)
       staticDir: opts.staticDir ?? path.join(packageRoot(), 'captive-portal', 'dist'),
       portal: portal?.middleware(),
-      admin: adminPanel({ name: config.name, passwordFile: config.adminPasswordFile, health, sync: syncStatus, moderation, store, view: shown, dataDir: config.dataDir, log }),
+      admin: adminPanel({ name: config.name, passwordFile: config.adminPasswordFile, health, sync: syncStatus, moderation, store, view: shown, dataDir: config.dataDir, log, now: () => clock.now() }),
       ...(relayRole ? { mirror: mirror({ store: shown, name: config.name, maxLimit: config.limits.maxLimit }) } : {}),
-      sync: syncStatus
+      sync: syncStatus,
+      now: () => clock.now(),
+      phoneClock: (address, ms) => { clock.phoneClock(address, ms) }
     })
     server = createHttpServer(app, relay)
     const address = await listen(server, config.host, config.port)
@@ -109,6 +125,7 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
       moderation,
       portal,
       sync: y,
+      clock,
       address,
       close: async () => {
         if (closing === null) {
@@ -125,7 +142,8 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
               ['relay', async () => { await r.close() }],
               ['HTTP server', async () => { await closeHttpServer(s) }],
               ['portal', () => p?.close()],
-              ['store', async () => { await store.close() }]
+              ['store', async () => { await store.close() }],
+              ['clock', async () => { await clock.close() }]
             ]
             for (const [what, step] of steps) {
               try {
@@ -150,6 +168,7 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
     if (server !== null) await closeHttpServer(server).catch(() => {})
     await portal?.close().catch(() => {})
     await store.close().catch(() => {})
+    await clock.close()
     throw err
   }
 }

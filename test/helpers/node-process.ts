@@ -38,13 +38,14 @@ export interface NodeProcess {
 }
 
 /** Spawns `outpost start` on loopback port 0 (optionally inside a netns) and resolves once it logs its address. */
-export async function spawnNode (t: Test, args: string[], opts: { netns?: string } = {}): Promise<NodeProcess> {
+export async function spawnNode (t: Test, args: string[], opts: { netns?: string, env?: Record<string, string> } = {}): Promise<NodeProcess> {
   ensureBuilt()
   const argv = [BIN, 'start', '--host', '127.0.0.1', '--port', '0', '--no-log-pretty', '--sync-host', '127.0.0.1', '--sync-port', '0', ...args]
   // in a network namespace the test made: `ip netns exec` execs node in place (same pid)
+  const env = opts.env === undefined ? process.env : { ...process.env, ...opts.env }
   const proc = opts.netns === undefined
-    ? spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn('ip', ['netns', 'exec', opts.netns, process.execPath, ...argv], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    ? spawn(process.execPath, argv, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn('ip', ['netns', 'exec', opts.netns, process.execPath, ...argv], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   const waiters = new Set<() => void>()
   const exited = new Promise<number | null>(resolve => proc.once('exit', code => resolve(code)))

@@ -11,7 +11,9 @@ import crypto from 'hypercore-crypto'
 import Protomux from 'protomux'
 import NoiseSecretStream from '@hyperswarm/secret-stream'
 import { admitNode } from '../../node/src/sync/admission.js'
+import c from 'compact-encoding'
 import { CHANNEL_PROTOCOL, hello, logList, priorityAnswer, priorityRequest, type PriorityAnswer, type PriorityRequest } from '../../node/src/sync/messages.js'
+import type { NodeClock } from '../../node/src/system/clock.js'
 import { SYNC_PROTOCOL, channelId } from '../../node/src/sync/protocol.js'
 import type { Community } from '../../node/src/sync/community.js'
 import type { NostrEvent } from '../../node/src/events/types.js'
@@ -25,15 +27,16 @@ export interface SyncNode { dir: string, store: Store, sync: SyncManager, keyPai
  * A real store and sync manager in a temp dir, listening on 127.0.0.1; admitted with the
  * community secret unless `admitted: false`. Closed (sync, then store) when the test ends.
  */
-export async function createSyncNode (t: Test, community: Community, opts: { dir?: string, admitted?: boolean, listen?: boolean, idleTimeoutMs?: number, relay?: boolean, priorities?: boolean } = {}): Promise<SyncNode> {
+export async function createSyncNode (t: Test, community: Community, opts: { dir?: string, admitted?: boolean, listen?: boolean, idleTimeoutMs?: number, relay?: boolean, priorities?: boolean, clock?: NodeClock } = {}): Promise<SyncNode> {
   const dir = opts.dir ?? await mkdtemp(path.join(tmpdir(), 'outpost-test-sync-'))
   if (opts.dir === undefined) t.teardown(() => rm(dir, { recursive: true, force: true }))
   const relay = opts.relay === true
-  const store = await Store.open({ dir, limits: base.limits, store: { ...base.store, commitWindowMs: 0 }, log: testLogger(), readOnly: relay })
+  const clock = opts.clock
+  const store = await Store.open({ dir, limits: base.limits, store: { ...base.store, commitWindowMs: 0 }, log: testLogger(), readOnly: relay, ...(clock === undefined ? {} : { now: () => clock.nowSeconds() }) })
   const keyPair = await loadIdentity(dir, { create: true }) as KeyPair
   const admission = opts.admitted === false || community.secretKey === null ? null : admitNode(community, keyPair.publicKey, relay ? 'relay' : 'node')
   // a relay gets a relay certificate but only the public part of the community
-  const sync = new SyncManager({ store, community: relay ? { ...community, secretKey: null } : community, keyPair, admission, relay, dataDir: dir, log: testLogger(), listen: opts.listen === false ? null : { host: '127.0.0.1', port: 0 }, ...(opts.priorities === false ? { priorities: false } : {}), ...(opts.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: opts.idleTimeoutMs }) })
+  const sync = new SyncManager({ store, community: relay ? { ...community, secretKey: null } : community, keyPair, admission, relay, dataDir: dir, log: testLogger(), listen: opts.listen === false ? null : { host: '127.0.0.1', port: 0 }, ...(opts.priorities === false ? { priorities: false } : {}), ...(opts.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: opts.idleTimeoutMs }), ...(clock === undefined ? {} : { clock }) })
   const addr = await sync.start()
   let closed = false
   const close = async (): Promise<void> => {
@@ -73,6 +76,10 @@ export interface RawPeer {
   /** Sends a priority answer as given (any shape: the encoder writes what it is handed). */
   answerPriorities: (a: PriorityAnswer) => void
   answers: PriorityAnswer[]
+  /** Sends a clock message with any uint; a bigint is written as a full 64-bit varint (beyond what the codec takes). */
+  sendClock: (now: number | bigint, online: boolean) => void
+  /** The clock messages the node sent us. */
+  clocks: Array<{ now: number, online: boolean }>
   opened: Promise<void>
   closed: Promise<void>
 }
@@ -88,11 +95,30 @@ export async function rawPeer (port: number, community: Community, admitted: boo
   let onopen = (): void => {}
   const opened = new Promise<void>(resolve => { onopen = resolve })
   const answers: PriorityAnswer[] = []
+  const clocks: Array<{ now: number, online: boolean }> = []
+  // the clock message as raw fields: a hostile peer writes values the real codec would refuse
+  const rawClock = {
+    preencode (state: c.State, m: { now: number | bigint, online: boolean }): void {
+      if (typeof m.now === 'bigint') state.end += 9
+      else c.uint.preencode(state, m.now)
+      c.bool.preencode(state, m.online)
+    },
+    encode (state: c.State, m: { now: number | bigint, online: boolean }): void {
+      if (typeof m.now === 'bigint') {
+        (state.buffer as Buffer)[state.start++] = 0xff
+        c.biguint64.encode(state, m.now)
+      } else {
+        c.uint.encode(state, m.now)
+      }
+      c.bool.encode(state, m.online)
+    },
+    decode (state: c.State): { now: number, online: boolean } { return { now: c.uint.decode(state), online: c.bool.decode(state) } }
+  }
   const ch = Protomux.from(stream).createChannel({
     protocol: CHANNEL_PROTOCOL,
     id: channelId(community.publicKey),
     handshake: hello,
-    messages: [{ encoding: logList }, { encoding: priorityRequest }, { encoding: priorityAnswer, onmessage: (a: PriorityAnswer) => { answers.push(a) } }],
+    messages: [{ encoding: logList }, { encoding: priorityRequest }, { encoding: priorityAnswer, onmessage: (a: PriorityAnswer) => { answers.push(a) } }, { encoding: rawClock, onmessage: (m: { now: number, online: boolean }) => { clocks.push(m) } }],
     onopen
   })
   if (ch === null) throw new Error('no channel')
@@ -105,6 +131,8 @@ export async function rawPeer (port: number, community: Community, admitted: boo
     requestPriorities: r => { msg(1).send(r) },
     answerPriorities: a => { msg(2).send(a) },
     answers,
+    sendClock: (now, online) => { msg(3).send({ now, online }) },
+    clocks,
     opened,
     closed
   }

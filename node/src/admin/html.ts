@@ -3,6 +3,7 @@ import type { NostrEvent } from '../events/types.js'
 import { escapeHtml, formatTime, shortKey } from '../mirror/html.js'
 import type { ActionRecord, Entry } from './moderation.js'
 import { formatBytes, type DiskUsage } from './disk.js'
+import { clockNotice } from './clock-notice.js'
 
 /** Strict: no script at all, styles and forms to this node only, never framed. */
 export const ADMIN_CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -128,6 +129,8 @@ export function renderDashboard (v: DashboardView): string {
   if (v.flash !== null) parts.push(`<p class="flash" role="status">${e(v.flash)}</p>`)
   if (v.error !== null) parts.push(`<p class="error" role="alert">${e(v.error)}</p>`)
   if (v.damaged !== null) parts.push(`<p class="error">${e(v.damaged)}</p>`)
+  const clock = clockNotice(h.clock)
+  if (clock !== null) parts.push(clock)
 
   const disk = v.disk
   const diskText = `${formatBytes(disk.used)}${disk.partial ? ' or more' : ''}` +

@@ -22,7 +22,14 @@ export interface HttpAppOptions {
   admin?: Middleware
   /** Relay role: the read-only mirror (node/src/mirror) answers `/` instead of the web client. */
   mirror?: Middleware
+  /** The node's clock (ms) for the Date header, which phones adopt; default the system clock. */
+  now?: () => number
+  /** A phone told its clock (ms; header PHONE_TIME_HEADER), from this address. */
+  phoneClock?: (address: string, ms: number) => void
 }
+
+/** The web app sends its phone's clock (ms) in this header with its first request. */
+export const PHONE_TIME_HEADER = 'X-Outpost-Phone-Time'
 
 const NOSTR_JSON = 'application/nostr+json'
 
@@ -37,6 +44,19 @@ export function createHttpApp (opts: HttpAppOptions): Koa {
   })
 
   app.use(errorMapper(log))
+  const now = opts.now
+  if (now !== undefined) {
+    // Node's http would date answers by the system clock, which on a Pi can be hours behind
+    app.use(async (ctx, next) => { ctx.set('Date', new Date(now()).toUTCString()); await next() })
+  }
+  const phoneClock = opts.phoneClock
+  if (phoneClock !== undefined) {
+    app.use(async (ctx, next) => {
+      const v = ctx.get(PHONE_TIME_HEADER)
+      if (/^\d{1,16}$/.test(v)) phoneClock(ctx.req.socket.remoteAddress ?? '', Number(v))
+      await next()
+    })
+  }
   if (opts.portal !== undefined) app.use(opts.portal)
   if (opts.admin !== undefined) app.use(opts.admin)
   app.use(nip11(opts.nip11))

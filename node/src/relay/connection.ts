@@ -22,6 +22,8 @@ export interface ConnectionContext {
   maxPending: number
   /** Checks NIP-42 AUTH events (rare: the pure-JS one is fine). */
   verifier: SignatureVerifier
+  /** The node's clock, seconds (NIP-42 AUTH events are dated by it). */
+  now: () => number
 }
 
 interface Subscription {
@@ -200,7 +202,7 @@ export class Connection {
   private onAuth (event: unknown): void {
     const id = echoId(event)
     if (this.challenge === null) return this.send(msg.ok(id, false, 'invalid: no challenge was sent on this connection'))
-    const err = authError(event, this.challenge, this.host, this.ctx.verifier, Math.floor(Date.now() / 1000))
+    const err = authError(event, this.challenge, this.host, this.ctx.verifier, this.ctx.now())
     if (err !== null) return this.send(msg.ok(id, false, err))
     this.authed.add((event as NostrEvent).pubkey)
     this.send(msg.ok(id, true, ''))

@@ -19,6 +19,8 @@ export interface RelayServerOptions {
   maxBufferedBytes?: number
   /** Live events held per subscription while its stored query runs. Default 1000. */
   maxPending?: number
+  /** The node's clock, seconds; default the system clock. */
+  now?: () => number
 }
 
 const CLOSE_GRACE_MS = 2000
@@ -48,7 +50,8 @@ export class RelayServer {
       log: this.log,
       maxBufferedBytes: opts.maxBufferedBytes ?? 4 * 1024 * 1024,
       maxPending: opts.maxPending ?? 1000,
-      verifier: loadVerifier({ forceJs: true })
+      verifier: loadVerifier({ forceJs: true }),
+      now: opts.now ?? (() => Math.floor(Date.now() / 1000))
     }
     // Frames up to 2x the limit are read and answered with an error; beyond that ws closes with 1009.
     this.wss = new WebSocketServer({

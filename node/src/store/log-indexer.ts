@@ -45,6 +45,12 @@ export class LogIndexer {
   private readonly checkpoints = new Map<string, { next: number, num: number }>()
   /** Events skipped because they failed verification, per log (hex key). */
   readonly invalid = new Map<string, number>()
+  /**
+   * Replicated events indexed although dated beyond our future limit (created_at more than
+   * limits.maxFutureSeconds past our clock), since this indexer started: usually our clock is
+   * behind, and it is reported (/api/health clock.eventsAhead).
+   */
+  eventsAhead = 0
 
   constructor (opts: { idx: IndexDb, indexer: Indexer, pool: VerifyPool, verifier: SignatureVerifier, limits: Limits, log: Logger, now: () => number }) {
     this.idx = opts.idx
@@ -259,15 +265,20 @@ export class LogIndexer {
     const out: Decoded = []
     const logHex = core.key.toString('hex')
     let bad = 0
+    let ahead = 0
     for (const { seq, block } of blocks) {
       const lines = decodeBlock(block)
       onBlock(seq, blockPriority(lines))
       lines.forEach((line, offset) => {
         if ('error' in line) { bad++; return }
-        // limits are not re-applied to our own log: they may have changed since it was written
+        // limits are not re-applied to our own log: they may have changed since it was written.
+        // A replicated event gets every check but the future bound: its origin node applied that
+        // under its own clock, and ours may be hours behind (a Pi without a real-time clock).
+        // Skipping it would be final (the checkpoint moves past it), so it is indexed and counted;
+        // a bogus date from a hostile origin is a moderation matter, not a reason to lose data.
         const v = trusted
           ? (shapeError(line.value) === null ? { ok: true as const, event: line.value as NostrEvent, json: line.json } : { ok: false as const })
-          : validateEvent(line.value, this.limits, now)
+          : validateEvent(line.value, this.limits, null)
         if (!v.ok) { bad++; return }
         out.push({ event: v.event, json: v.json, seq, offset })
       })
@@ -278,6 +289,11 @@ export class LogIndexer {
       bad += out.length - kept.length
       out.length = 0
       out.push(...kept)
+      for (const o of out) if (o.event.created_at > now + this.limits.maxFutureSeconds) ahead++
+    }
+    if (ahead > 0) {
+      this.eventsAhead += ahead
+      this.log.info({ log: logHex, events: ahead }, 'indexed replicated events dated ahead of this node\'s clock')
     }
     if (bad > 0) {
       this.invalid.set(logHex, (this.invalid.get(logHex) ?? 0) + bad)

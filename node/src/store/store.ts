@@ -29,7 +29,7 @@ export interface StoreOpenOptions {
   limits: Limits
   store: StoreOptions
   log: Logger
-  /** Injected clock (seconds), for tests of expiry and future limits. */
+  /** The node's clock (seconds; node/src/system/clock.ts), or one injected by tests; default the system clock. */
   now?: () => number
   /** Delete the index and rebuild it from the logs (`outpost reindex`). */
   rebuildIndex?: boolean
@@ -340,6 +340,11 @@ export class Store implements EventStore {
   /** Sync hook: events skipped as invalid in a log (hex key) since start. */
   invalidEvents (logHex: string): number {
     return this.logIndexer.invalid.get(logHex) ?? 0
+  }
+
+  /** Replicated events indexed although dated beyond the future limit of our clock, since start. */
+  get eventsAhead (): number {
+    return this.logIndexer.eventsAhead
   }
 
   /** NIP-40: drop expired events from the index (they stay in the logs). */

@@ -77,7 +77,11 @@ export class DeliveryTracker {
   /** Own log lengths at the previous sample. */
   private readonly seen = new Map<string, number>()
 
-  constructor (opts: { sync: DeliverySource, dataDir: string, log: Logger, isRelay?: (peer: string) => boolean }) {
+  /** The node's clock, ms: delivery times are dated by it. */
+  private readonly now: () => number
+
+  constructor (opts: { sync: DeliverySource, dataDir: string, log: Logger, isRelay?: (peer: string) => boolean, now?: () => number }) {
+    this.now = opts.now ?? Date.now
     this.sync = opts.sync
     this.dir = opts.dataDir
     this.log = opts.log
@@ -108,7 +112,7 @@ export class DeliveryTracker {
 
   private async doSample (): Promise<void> {
     if (this.closed) return
-    const now = Date.now()
+    const now = this.now()
     const sources = this.sync.peerSources()
     for (const [peer, source] of sources) {
       this.state.peers[peer] = { source, wider: isWider(source, this.isRelay(peer)), lastContact: now }

@@ -90,3 +90,14 @@ const run = struct<PriorityRun>([['start', c.uint], ['length', c.uint], ['priori
 })
 
 export const priorityAnswer = struct<PriorityAnswer>([['log', c.fixed32], ['from', c.uint], ['end', c.uint], ['runs', c.array(run)]])
+
+/**
+ * The sender's wall clock (ms since the epoch, its node's best time) and whether it has an uplink
+ * (then its clock has NTP), sent once when a session opens. Any uint decodes; a value that is not
+ * a safe integer is a violation, an implausible one is ignored (node/src/system/clock.ts).
+ */
+export interface ClockMessage { now: number, online: boolean }
+
+export const clockMessage = struct<ClockMessage>([['now', c.uint], ['online', c.bool]], m => {
+  if (!Number.isSafeInteger(m.now)) throw new Error('clock value out of range')
+})

@@ -2,7 +2,7 @@ import Protomux from 'protomux'
 import type NoiseSecretStream from '@hyperswarm/secret-stream'
 import type { Logger } from 'pino'
 import type { LogEntry } from './admission.js'
-import { CHANNEL_PROTOCOL, MAX_ENTRIES_PER_MESSAGE, MAX_PRIORITY_RUNS, MAX_PRIORITY_SPAN, hello, logList, priorityAnswer, priorityRequest, type Hello, type PriorityAnswer, type PriorityRequest } from './messages.js'
+import { CHANNEL_PROTOCOL, MAX_ENTRIES_PER_MESSAGE, MAX_PRIORITY_RUNS, MAX_PRIORITY_SPAN, clockMessage, hello, logList, priorityAnswer, priorityRequest, type ClockMessage, type Hello, type PriorityAnswer, type PriorityRequest } from './messages.js'
 import { SYNC_PROTOCOL } from './protocol.js'
 
 export type PeerSource = 'static' | 'lan' | 'swarm' | 'incoming'
@@ -21,6 +21,12 @@ export interface SessionHooks {
   onPriorityRequest: (s: Session, req: PriorityRequest) => void
   /** The remote's answer to one of our priority requests. */
   onPriorityAnswer: (s: Session, ans: PriorityAnswer) => void
+  /** What we tell the remote of our clock on open; undefined: nothing. */
+  clock?: () => ClockMessage
+  /** The remote's clock (once per session: later ones are ignored). */
+  onClock?: (s: Session, m: ClockMessage) => void
+  /** The node's clock, ms (default Date.now). */
+  now?: () => number
   /** Protocol violation: a reason to disconnect (and back off from) this peer. */
   onViolation: (s: Session, reason: string) => void
   onClose: (s: Session) => void
@@ -42,7 +48,8 @@ export class Session {
   readonly source: PeerSource
   readonly host: string | undefined
   readonly port: number | undefined
-  readonly since = Date.now()
+  /** When it connected, by the node's clock. */
+  readonly since: number
   ready = false
   closed = false
   logsReceived = 0
@@ -53,6 +60,9 @@ export class Session {
   private send: Protomux.Message<LogEntry[]> | null = null
   private sendRequest: Protomux.Message<PriorityRequest> | null = null
   private sendAnswer: Protomux.Message<PriorityAnswer> | null = null
+  private sendClock: Protomux.Message<ClockMessage> | null = null
+  /** The remote's clock as it told it on open (ms), and when we heard it (our ms). */
+  remoteClock: { now: number, online: boolean, heardAt: number } | null = null
   /** Priority requests of the remote being answered (bounded: a flood is a violation). */
   pendingRequests = 0
 
@@ -63,6 +73,7 @@ export class Session {
     this.host = info.host
     this.port = info.port
     this.hooks = hooks
+    this.since = hooks.now?.() ?? Date.now()
     this.log = log
     this.timer = setTimeout(() => { this.violation('did not join the community channel in time') }, READY_TIMEOUT_MS)
     this.timer.unref()
@@ -80,7 +91,9 @@ export class Session {
       messages: [
         { encoding: logList, onmessage: (entries: LogEntry[]) => { this.onLogs(entries) } },
         { encoding: priorityRequest, onmessage: (req: PriorityRequest) => { this.onPriorityRequest(req) } },
-        { encoding: priorityAnswer, onmessage: (ans: PriorityAnswer) => { this.onPriorityAnswer(ans) } }
+        { encoding: priorityAnswer, onmessage: (ans: PriorityAnswer) => { this.onPriorityAnswer(ans) } },
+        // an older peer without this message ignores it (protomux drops unknown message types)
+        { encoding: clockMessage, onmessage: (m: ClockMessage) => { this.onClock(m) } }
       ],
       onopen: (h: Hello) => { this.onOpen(h) },
       onclose: () => { if (!this.closed) this.destroy() }
@@ -92,6 +105,7 @@ export class Session {
     this.send = channel.messages[0] as Protomux.Message<LogEntry[]>
     this.sendRequest = channel.messages[1] as Protomux.Message<PriorityRequest>
     this.sendAnswer = channel.messages[2] as Protomux.Message<PriorityAnswer>
+    this.sendClock = channel.messages[3] as Protomux.Message<ClockMessage>
     channel.open(hooks.hello)
   }
 
@@ -100,7 +114,16 @@ export class Session {
     if (!this.hooks.admits(this.remoteKey, h)) return this.violation('is not admitted to the community')
     clearTimeout(this.timer)
     this.ready = true
+    const clock = this.hooks.clock?.()
+    if (clock !== undefined) this.sendClock?.send(clock)
     this.hooks.onReady(this)
+  }
+
+  private onClock (m: ClockMessage): void {
+    if (!this.ready) return this.violation('sent its clock before the handshake')
+    if (this.remoteClock !== null) return
+    this.remoteClock = { ...m, heardAt: this.hooks.now?.() ?? Date.now() }
+    this.hooks.onClock?.(this, m)
   }
 
   private onLogs (entries: LogEntry[]): void {

@@ -101,10 +101,10 @@ export async function startSwarm (config: Config, sync: SyncManager, log: Logger
     ...(opts.uplinkIntervalMs !== undefined ? { intervalMs: opts.uplinkIntervalMs } : {}),
     log
   })
-  let since = Date.now()
+  let since = sync.now()
   let transitions = 0
   const onChange = (state: UplinkState): void => {
-    since = Date.now()
+    since = sync.now()
     transitions++
     if (state !== 'online' || budget === null) return
     // a new uplink session: a fresh budget (followUplink joins in auto mode; on mode left when spent)
@@ -116,7 +116,7 @@ export async function startSwarm (config: Config, sync: SyncManager, log: Logger
   let unfollow = (): void => {}
   try {
     await uplink.start()
-    since = Date.now()
+    since = sync.now()
     unfollow = followUplink(config.swarm, uplink, transport, log)
   } catch (err) {
     await uplink.close().catch(() => {})

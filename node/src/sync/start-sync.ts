@@ -7,6 +7,7 @@ import { loadIdentity, type KeyPair } from './identity.js'
 import { admitNode, readAdmissionFile } from './admission.js'
 import { SyncManager } from './sync-manager.js'
 import { ConfigError } from '../config/config-error.js'
+import type { NodeClock } from '../system/clock.js'
 
 export const ADMISSION_FILE = 'admission.json'
 
@@ -26,7 +27,7 @@ async function ownAdmission (config: Config, community: Awaited<ReturnType<typeo
 }
 
 /** Builds and starts the sync manager of a node (after the store; close it before the store). */
-export async function startSync (config: Config, store: Store, log: Logger): Promise<SyncManager> {
+export async function startSync (config: Config, store: Store, log: Logger, clock?: NodeClock): Promise<SyncManager> {
   checkRelayCommunity(config)
   const { community, source } = await resolveCommunity(config.community, config.dataDir)
   if (config.role === 'relay' && community.secretKey !== null) {
@@ -42,7 +43,8 @@ export async function startSync (config: Config, store: Store, log: Logger): Pro
     relay: config.role === 'relay',
     dataDir: config.dataDir,
     log,
-    listen: { host: config.syncHost, port: config.syncPort }
+    listen: { host: config.syncHost, port: config.syncPort },
+    ...(clock !== undefined ? { clock } : {})
   })
   try {
     await sync.start()

@@ -12,6 +12,7 @@ import { Dialer, addressKey, type PeerAddress } from './dialer.js'
 import { connectTcp, secureSocket } from './tcp.js'
 import { listen as listenTcp } from '../http/server.js'
 import { SYNC_PROTOCOL, channelId, discoveryId } from './protocol.js'
+import type { NodeClock } from '../system/clock.js'
 
 export type { PeerSource } from './session.js'
 
@@ -33,6 +34,8 @@ export interface SyncManagerOptions {
   relay?: boolean
   /** false: fetch every log strictly in order, no priority classes (for the benchmark's comparison). */
   priorities?: boolean
+  /** The node's clock: sent to peers on open, and told what theirs say. */
+  clock?: NodeClock
 }
 
 /** Inactivity after which a connection is considered dead (keepalives flow every 5 s). */
@@ -78,9 +81,11 @@ export class SyncManager {
   private violations = 0
   private readonly idleTimeoutMs: number
   private readonly relay: boolean
+  private readonly clock: NodeClock | null
 
   constructor (opts: SyncManagerOptions) {
     this.relay = opts.relay === true
+    this.clock = opts.clock ?? null
     this.store = opts.store
     this.community = opts.community
     this.keyPair = opts.keyPair
@@ -256,6 +261,13 @@ export class SyncManager {
       onLogs: (s, entries) => { this.onLogs(s, entries) },
       onPriorityRequest: (s, req) => { this.onPriorityRequest(s, req) },
       onPriorityAnswer: (_s, ans) => { this.logs.prioritize(ans.log, ans.from, ans.end, ans.runs) },
+      now: () => this.now(),
+      ...(this.clock === null
+        ? {}
+        : {
+            clock: () => ({ now: (this.clock as NodeClock).now(), online: (this.clock as NodeClock).online() }),
+            onClock: (s, m) => { this.clock?.peerClock(s.remoteKey.toString('hex'), m.now, m.online) }
+          }),
       onViolation: (s, reason) => { this.onViolation(s, reason) },
       onClose: s => { this.onClose(s) }
     }, this.log)
@@ -322,6 +334,7 @@ export class SyncManager {
     const hex = s.remoteKey.toString('hex')
     if (this.sessions.get(hex) !== s) return
     this.sessions.delete(hex)
+    this.clock?.peerGone(hex)
     if (s.ready) this.log.info({ peer: hex, source: s.source }, 'sync peer disconnected')
     this.dialer.sessionClosed(hex)
   }
@@ -329,6 +342,11 @@ export class SyncManager {
   private noteRelay (hex: string): void {
     if (this.relays.size >= MAX_KNOWN_RELAYS) this.relays.clear()
     this.relays.add(hex)
+  }
+
+  /** The node's time (ms): its clock when it has one, else the system clock. */
+  now (): number {
+    return this.clock?.now() ?? Date.now()
   }
 
   /** Whether a peer (key, hex) proved membership with a relay certificate: it carries data off the site. */
@@ -363,7 +381,9 @@ export class SyncManager {
         bytesIn: s.bytesIn,
         bytesOut: s.bytesOut,
         logsReceived: s.logsReceived,
-        logsRefused: s.logsRefused
+        logsRefused: s.logsRefused,
+        // what its clock said when it connected (a garbage value shows as null)
+        clock: s.remoteClock === null ? null : { said: isoOrNull(s.remoteClock.now), heard: new Date(s.remoteClock.heardAt).toISOString(), online: s.remoteClock.online }
       })),
       addresses: this.dialer.status(),
       droppedPeers: this.violations,
@@ -394,3 +414,8 @@ export class SyncManager {
 }
 
 export { addressKey }
+
+function isoOrNull (ms: number): string | null {
+  const d = new Date(ms)
+  return Number.isNaN(d.getTime()) ? null : d.toISOString()
+}
