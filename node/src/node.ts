@@ -1,3 +1,4 @@
+import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import type { Server } from 'node:http'
 import type { Logger } from 'pino'
@@ -19,6 +20,7 @@ import { DeliveryTracker } from './sync/delivery.js'
 import { Moderation } from './admin/moderation.js'
 import { ModeratedStore } from './admin/moderated-store.js'
 import { adminPanel } from './admin/admin.js'
+import { DiskSpace } from './system/disk-space.js'
 
 export interface OutpostNode {
   readonly config: Config
@@ -29,6 +31,10 @@ export interface OutpostNode {
   readonly portal: CaptivePortal | null
   readonly sync: SyncManager
   readonly address: { host: string, port: number }
+  /** Free space of the data directory against its reserve (--min-free-disk). */
+  readonly disk: DiskSpace
+  /** Resolves when the storage must be reopened (a write ran out of space, and space is back): close and start again. */
+  readonly restartRequested: Promise<string>
   /** Stops in reverse order of start; idempotent. */
   close (): Promise<void>
 }
@@ -44,7 +50,18 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
   const startedAt = Date.now()
   // a relay has no log of its own: it only carries the community's
   const relayRole = config.role === 'relay'
-  const store = await Store.open({ dir: config.dataDir, limits: config.limits, store: config.store, log: log.child({ scope: 'store' }), readOnly: relayRole })
+  // below the reserve nothing new is taken in: phones' events are refused, replication pauses
+  await fs.mkdir(config.dataDir, { recursive: true })
+  const disk = new DiskSpace({ dir: config.dataDir, reserve: Math.round(config.store.minFreeDiskMiB * 1024 * 1024), log: log.child({ scope: 'disk' }) })
+  await disk.start()
+  const restartRequested = new Promise<string>(resolve => { disk.once('reopen', (why: string) => { resolve(`a write failed for want of space (${why}); space is back`) }) })
+  let store: Store
+  try {
+    store = await Store.open({ dir: config.dataDir, limits: config.limits, store: config.store, log: log.child({ scope: 'store' }), readOnly: relayRole, disk })
+  } catch (err) {
+    disk.close()
+    throw err
+  }
   let ready = false
   let relay: RelayServer | null = null
   let server: Server | null = null
@@ -55,6 +72,10 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
   let delivery: DeliveryTracker | null = null
   try {
     sync = await startSync(config, store, log.child({ scope: 'sync' }))
+    const logs = sync.logs
+    logs.downloaded = bytes => { disk.wrote(bytes) }
+    logs.setPaused(disk.full)
+    disk.on('change', (full: boolean) => { logs.setPaused(full) })
     lan = await startLan(config, sync, log.child({ scope: 'lan' }))
     delivery = new DeliveryTracker({ sync, dataDir: config.dataDir, log: log.child({ scope: 'delivery' }), isRelay: peer => sync?.isRelay(peer) === true })
     await delivery.start()
@@ -76,7 +97,9 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
       connections: relay?.connections ?? 0,
       portal: portal === null ? null : { mode: config.portal.mode, accepted: portal.clients.size },
       store: store.status(),
-      uplink: swarm?.status().uplink ?? null
+      uplink: swarm?.status().uplink ?? null,
+      // a full disk still serves (reads, the web client, the mirror): health stays 200
+      disk: disk.status()
     })
     const syncStatus = (): Record<string, unknown> => ({ ...(sync?.status() ?? {}), swarm: swarm?.status() ?? { mode: 'off' }, delivery: delivery?.status() ?? null })
     const app = createHttpApp({
@@ -110,6 +133,8 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
       portal,
       sync: y,
       address,
+      disk,
+      restartRequested,
       close: async () => {
         if (closing === null) {
           closing = (async () => {
@@ -125,7 +150,8 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
               ['relay', async () => { await r.close() }],
               ['HTTP server', async () => { await closeHttpServer(s) }],
               ['portal', () => p?.close()],
-              ['store', async () => { await store.close() }]
+              ['store', async () => { await store.close() }],
+              ['disk watcher', async () => { disk.close() }]
             ]
             for (const [what, step] of steps) {
               try {
@@ -150,6 +176,7 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
     if (server !== null) await closeHttpServer(server).catch(() => {})
     await portal?.close().catch(() => {})
     await store.close().catch(() => {})
+    disk.close()
     throw err
   }
 }

@@ -1,0 +1,136 @@
+import t from 'tap'
+import path from 'node:path'
+import { spawnNode, type NodeProcess } from '../helpers/node-process.js'
+import { signer } from '../helpers/events.js'
+import { smallDisk, MiB } from '../helpers/small-disk.js'
+import { until } from '../sync/sync-helpers.js'
+import { publish, fetchEvents } from '../sync/ws-client.js'
+import type { NostrEvent } from '../../node/src/events/types.js'
+
+// Real `outpost start` processes whose data directory is on a real small file system (tmpfs),
+// filled by a filler file to just above or below the node's free-space reserve.
+
+const FULL_LINE = 'disk full: free space is below the reserve'
+const BACK_LINE = 'disk space is back'
+
+async function health (port: number): Promise<{ status: number, body: any }> {
+  const res = await fetch(`http://127.0.0.1:${port}/api/health`)
+  return { status: res.status, body: await res.json() }
+}
+
+const count = (out: string, s: string): number => out.split('\n').filter(l => l.includes(s)).length
+
+t.test('below the reserve: EVENTs refused with "error: ... storage is full", reads go on; space back: writes resume; a restart keeps every acknowledged event', async t => {
+  const disk = await smallDisk(t, 48)
+  const data = path.join(disk.dir, 'data')
+  const args = ['--data', data, '--min-free-disk', '8M']
+  const node = await spawnNode(t, args)
+  const s = signer()
+  const acked: NostrEvent[] = []
+  const post = async (content: string): Promise<{ ok: boolean, message: string, event: NostrEvent }> => {
+    const event = s.sign({ content })
+    const r = await publish(node.port, event)
+    if (r.ok) acked.push(event)
+    return { ...r, event }
+  }
+  t.same((await post('before anything')).ok, true)
+
+  // just above the reserve: still taken in
+  await disk.leaveFree(8 * MiB + 6 * MiB)
+  t.equal((await post('just above the reserve')).ok, true, 'accepted with 6 MiB above the reserve')
+  t.equal((await health(node.port)).body.disk.full, false)
+
+  // just below it: refused, plainly, before anything is written
+  await disk.leaveFree(8 * MiB - MiB)
+  await node.waitForOutput(FULL_LINE)
+  const refused = await post('below the reserve')
+  t.equal(refused.ok, false, 'refused below the reserve')
+  t.match(refused.message, /^error: /, 'a standard NIP-01 prefix')
+  t.match(refused.message, /storage is full/, 'says the storage is full')
+  const h = await health(node.port)
+  t.equal(h.status, 200, 'the node still serves: health stays 200')
+  t.equal(h.body.disk.full, true)
+  t.equal(h.body.disk.reserve, 8 * MiB)
+  t.ok(h.body.disk.free < 8 * MiB, `health shows the free bytes (${h.body.disk.free as number})`)
+  t.same((await fetchEvents(node.port, { authors: [s.pubkey] })).map(e => e.id).sort(), acked.map(e => e.id).sort(), 'REQs are answered')
+  const page = await fetch(`http://127.0.0.1:${node.port}/`)
+  t.equal(page.status, 200, 'the web client is served')
+  t.equal(node.proc.exitCode, null, 'no crash')
+
+  // a file deleted: writes resume by themselves
+  await disk.freeAll()
+  await node.waitForOutput(BACK_LINE)
+  t.equal((await publish(node.port, refused.event)).ok, true, 'the refused event is taken once space is back')
+  acked.push(refused.event)
+  t.equal(count(node.output(), FULL_LINE), 1, 'one warning line going full')
+  t.equal(count(node.output(), BACK_LINE), 1, 'one line when space is back')
+  t.equal((await health(node.port)).body.disk.full, false)
+
+  // a kill (no clean close) and a restart: every acknowledged event is there
+  node.proc.kill('SIGKILL')
+  await node.exited
+  const again = await spawnNode(t, args)
+  const ids = acked.map(e => e.id)
+  t.same((await fetchEvents(again.port, { ids })).map(e => e.id).sort(), [...ids].sort(), `all ${ids.length} acknowledged events survived`)
+})
+
+/** The port of the node's latest "listening" line (an in-process restart listens anew). */
+function lastPort (node: NodeProcess): number {
+  let port = node.port
+  for (const line of node.output().split('\n')) {
+    if (!line.includes('outpost node listening')) continue
+    try { port = (JSON.parse(line) as { port: number }).port } catch {}
+  }
+  return port
+}
+
+t.test('no reserve and the disk runs out anyway: the batch gets "error:", the process stays up and serves, reopens its storage once space is back; nothing acknowledged is lost', async t => {
+  const disk = await smallDisk(t, 48)
+  const data = path.join(disk.dir, 'data')
+  const args = ['--data', data, '--min-free-disk', '0']
+  const node = await spawnNode(t, args)
+  const s = signer()
+  const acked: string[] = []
+  await disk.leaveFree(MiB)
+  // 30 KB posts until the file system refuses one
+  let refused: { message: string, event: NostrEvent } | null = null
+  for (let i = 0; i < 200 && refused === null; i++) {
+    const event = s.sign({ content: `${i} `.padEnd(30_000, 'x') })
+    const r = await publish(node.port, event)
+    if (r.ok) acked.push(event.id)
+    else refused = { message: r.message, event }
+  }
+  t.ok(refused !== null, `the disk ran out after ${acked.length} posts`)
+  t.match(refused?.message, /^error: .*storage is full/, 'the phone is told: error, storage full')
+  await node.waitForOutput('disk full: a write failed for want of space')
+  // later events are refused without touching the storage
+  const later = s.sign({ content: 'while full' })
+  t.match((await publish(node.port, later)).message, /^error: .*storage is full/)
+  t.equal(node.proc.exitCode, null, 'the process stays up')
+  const h = await health(node.port)
+  t.equal(h.status, 200)
+  t.equal(h.body.disk.full, true)
+  t.type(h.body.disk.writeFailed, 'string', 'health says a write failed')
+  // reads still work; a block made durable whose indexing then ran out of space was acknowledged
+  // (it is in the log) and is indexed when the storage is reopened
+  const read = await fetchEvents(node.port, { ids: acked })
+  t.ok(read.length >= acked.length - 1 && read.length > 0, `reads still work (${read.length} of ${acked.length} readable before the reopen)`)
+
+  // space back: the node reopens its storage in place (RocksDB refuses writes until reopened)
+  await disk.freeAll()
+  await node.waitForOutput('restarting the node in this process to reopen its storage')
+  await until(() => count(node.output(), 'outpost node listening') === 2, 20_000, 'the node listening again')
+  const port = lastPort(node)
+  t.equal((await publish(port, later)).ok, true, 'writes work again after the reopen')
+  acked.push(later.id)
+  const retried = await publish(port, refused?.event as NostrEvent)
+  t.equal(retried.ok, true, `the refused event, sent again, is taken (${retried.message === '' ? 'stored' : retried.message})`)
+  acked.push((refused?.event as NostrEvent).id)
+  t.equal(node.proc.exitCode, null, 'same process')
+  t.equal((await fetchEvents(port, { ids: acked })).length, acked.length, 'every acknowledged event is readable after the reopen')
+
+  node.proc.kill('SIGTERM')
+  t.equal(await node.exited, 0, 'closes cleanly')
+  const again = await spawnNode(t, args)
+  t.equal((await fetchEvents(again.port, { ids: acked })).length, acked.length, `all ${acked.length} acknowledged events are there after a restart`)
+})
