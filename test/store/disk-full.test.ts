@@ -1,10 +1,12 @@
 import t from 'tap'
 import path from 'node:path'
-import { spawnNode, type NodeProcess } from '../helpers/node-process.js'
+import { execFileSync } from 'node:child_process'
+import { mkdir, rm } from 'node:fs/promises'
+import { spawnNode, BIN, type NodeProcess } from '../helpers/node-process.js'
 import { signer } from '../helpers/events.js'
 import { smallDisk, MiB } from '../helpers/small-disk.js'
 import { until } from '../sync/sync-helpers.js'
-import { publish, fetchEvents } from '../sync/ws-client.js'
+import { publish, fetchEvents, getJson } from '../sync/ws-client.js'
 import type { NostrEvent } from '../../node/src/events/types.js'
 
 // Real `outpost start` processes whose data directory is on a real small file system (tmpfs),
@@ -133,4 +135,55 @@ t.test('no reserve and the disk runs out anyway: the batch gets "error:", the pr
   t.equal(await node.exited, 0, 'closes cleanly')
   const again = await spawnNode(t, args)
   t.equal((await fetchEvents(again.port, { ids: acked })).length, acked.length, `all ${acked.length} acknowledged events are there after a restart`)
+})
+
+t.test('replication: a receiving node below its reserve pauses downloads (sessions stay up), and converges once space is freed', async t => {
+  const disk = await smallDisk(t, 48)
+  const work = path.join(disk.dir, '..', path.basename(disk.dir) + '-a')
+  await mkdir(work)
+  t.teardown(() => rm(work, { recursive: true, force: true }))
+  execFileSync(process.execPath, [BIN, 'community', 'create', '--out', 'secret.json', '--name', 'Disk'], { cwd: work })
+  const community = path.join(work, 'secret.json')
+  const a = await spawnNode(t, ['--data', path.join(work, 'a'), '--community', community])
+  const aSync = (await getJson(a.port, '/api/sync')).listen.port as number
+  const b = await spawnNode(t, ['--data', path.join(disk.dir, 'b'), '--community', community, '--min-free-disk', '8M', '--peer', `127.0.0.1:${aSync}`])
+  const s = signer()
+  const first = s.sign({ content: 'before the disk filled' })
+  t.equal((await publish(a.port, first)).ok, true)
+  await until(async () => (await fetchEvents(b.port, { ids: [first.id] })).length === 1, 20_000, 'B has the first post')
+  const fromB = s.sign({ content: 'written on B' })
+  t.equal((await publish(b.port, fromB)).ok, true)
+  const aLog = (await getJson(a.port, '/api/sync')).logs.find((l: { own: boolean }) => l.own).key as string
+  const logOnB = async (): Promise<Record<string, any>> => (await getJson(b.port, '/api/sync')).logs.find((l: { key: string }) => l.key === aLog)
+
+  await disk.leaveFree(8 * MiB - MiB)
+  await b.waitForOutput(FULL_LINE)
+  const later = Array.from({ length: 10 }, (_, i) => s.sign({ content: `while B is full ${i}` }))
+  for (const e of later) t.equal((await publish(a.port, e)).ok, true)
+  const aLength = (await getJson(a.port, '/api/sync')).logs.find((l: { own: boolean }) => l.own).length as number
+  // B learns the new length from A (the session is up) but fetches none of the blocks
+  await until(async () => (await logOnB())?.length === aLength, 20_000, 'B hears of A\'s new blocks')
+  await new Promise(resolve => setTimeout(resolve, 1000)) // a negative check: give a download the time it would take
+  const paused = await logOnB()
+  t.equal(paused.fetching, 'paused (disk full)')
+  t.ok(paused.lag > 0, `B holds back ${paused.lag as number} blocks`)
+  t.equal((await fetchEvents(b.port, { authors: [s.pubkey] })).length, 2, 'none of the new posts reached B')
+  const peers = (await getJson(b.port, '/api/sync')).peers as Array<{ connected: boolean }>
+  t.ok(peers.length === 1 && peers[0]?.connected === true, 'the session with A stays up')
+  t.equal(count(b.output(), FULL_LINE), 1, 'one warning line, no error storm')
+  t.notMatch(b.output(), /"level":50/, 'no error logged on B')
+  // B still serves what it holds: a node that comes now gets B's own post and A's first from B
+  const bSync = (await getJson(b.port, '/api/sync')).listen.port as number
+  const c = await spawnNode(t, ['--data', path.join(work, 'c'), '--community', community, '--peer', `127.0.0.1:${bSync}`])
+  await until(async () => (await fetchEvents(c.port, { ids: [fromB.id, first.id] })).length === 2, 20_000, 'C gets B\'s logs from B')
+  t.pass('a full node keeps serving its logs to peers')
+  c.proc.kill('SIGTERM')
+  await c.exited
+
+  await disk.freeAll()
+  await b.waitForOutput(BACK_LINE)
+  await until(async () => (await fetchEvents(b.port, { authors: [s.pubkey] })).length === 12, 20_000, 'B converges')
+  const done = await logOnB()
+  t.equal(done.lag, 0, 'B caught up with A\'s log')
+  t.equal(done.fetching, 'in order')
 })
