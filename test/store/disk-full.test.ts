@@ -8,6 +8,7 @@ import { smallDisk, MiB } from '../helpers/small-disk.js'
 import { until } from '../sync/sync-helpers.js'
 import { publish, fetchEvents, getJson } from '../sync/ws-client.js'
 import type { NostrEvent } from '../../node/src/events/types.js'
+import { AdminClient, textOf, writePasswordFile } from '../admin/admin-client.js'
 
 // Real `outpost start` processes whose data directory is on a real small file system (tmpfs),
 // filled by a filler file to just above or below the node's free-space reserve.
@@ -89,8 +90,10 @@ function lastPort (node: NodeProcess): number {
 t.test('no reserve and the disk runs out anyway: the batch gets "error:", the process stays up and serves, reopens its storage once space is back; nothing acknowledged is lost', async t => {
   const disk = await smallDisk(t, 48)
   const data = path.join(disk.dir, 'data')
-  const args = ['--data', data, '--min-free-disk', '0']
+  const args = ['--data', data, '--min-free-disk', '0', '--admin-password-file', writePasswordFile(disk.dir, 'a long admin password')]
   const node = await spawnNode(t, args)
+  const admin = new AdminClient(node.port)
+  t.equal((await admin.login('a long admin password')).status, 303)
   const s = signer()
   const acked: string[] = []
   await disk.leaveFree(MiB)
@@ -117,6 +120,14 @@ t.test('no reserve and the disk runs out anyway: the batch gets "error:", the pr
   // (it is in the log) and is indexed when the storage is reopened
   const read = await fetchEvents(node.port, { ids: acked })
   t.ok(read.length >= acked.length - 1 && read.length > 0, `reads still work (${read.length} of ${acked.length} readable before the reopen)`)
+
+  // the admin sees it; a moderation change is refused plainly (nothing half-written)
+  t.match(textOf((await admin.get('/admin')).body), /Storage is full .* new posts are refused and replication is paused/)
+  await disk.leaveFree(0)
+  const block = await admin.post('/admin/block', { pubkey: 'a'.repeat(64), csrf: await admin.csrf() })
+  t.equal(block.status, 507, 'a moderation change on a full disk: 507')
+  t.match(textOf(block.body), /storage is full: this change was not saved/)
+  t.equal(node.proc.exitCode, null)
 
   // space back: the node reopens its storage in place (RocksDB refuses writes until reopened)
   await disk.freeAll()

@@ -128,6 +128,12 @@ export function renderDashboard (v: DashboardView): string {
   if (v.flash !== null) parts.push(`<p class="flash" role="status">${e(v.flash)}</p>`)
   if (v.error !== null) parts.push(`<p class="error" role="alert">${e(v.error)}</p>`)
   if (v.damaged !== null) parts.push(`<p class="error">${e(v.damaged)}</p>`)
+  const space = rec(h.disk)
+  if (space.full === true) {
+    parts.push(`<p class="error" role="alert" data-testid="disk-full"><strong>Storage is full</strong> (${bytes(space.free)} free, the reserve is ${bytes(space.reserve)}): ` +
+      'new posts are refused and replication is paused. Reading and serving go on. Free some space (or move the data to a bigger card); ' +
+      'the node resumes by itself.</p>')
+  }
 
   const disk = v.disk
   const diskText = `${formatBytes(disk.used)}${disk.partial ? ' or more' : ''}` +
