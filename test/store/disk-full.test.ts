@@ -134,6 +134,8 @@ t.test('no reserve and the disk runs out anyway: the batch gets "error:", the pr
   await node.waitForOutput('restarting the node in this process to reopen its storage')
   await until(() => count(node.output(), 'outpost node listening') === 2, 20_000, 'the node listening again')
   const port = lastPort(node)
+  const times = (msg: string): number[] => node.output().split('\n').filter(l => l.includes(msg)).map(l => { try { return (JSON.parse(l) as { time: number }).time } catch { return NaN } })
+  t.comment(`reopened in ${(times('outpost node listening')[1] ?? NaN) - (times('restarting the node in this process')[0] ?? NaN)} ms (close, open, catch-up, listen)`)
   t.equal((await publish(port, later)).ok, true, 'writes work again after the reopen')
   acked.push(later.id)
   const retried = await publish(port, refused?.event as NostrEvent)
