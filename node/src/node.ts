@@ -1,3 +1,4 @@
+import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import type { Server } from 'node:http'
 import type { Logger } from 'pino'
@@ -20,6 +21,7 @@ import { Moderation } from './admin/moderation.js'
 import { ModeratedStore } from './admin/moderated-store.js'
 import { adminPanel } from './admin/admin.js'
 import { NodeClock } from './system/clock.js'
+import { DiskSpace } from './system/disk-space.js'
 
 export interface OutpostNode {
   readonly config: Config
@@ -32,6 +34,10 @@ export interface OutpostNode {
   /** The node's time (better than the system clock of a Pi without a real-time clock). */
   readonly clock: NodeClock
   readonly address: { host: string, port: number }
+  /** Free space of the data directory against its reserve (--min-free-disk). */
+  readonly disk: DiskSpace
+  /** Resolves when the storage must be reopened (a write ran out of space, and space is back): close and start again. */
+  readonly restartRequested: Promise<string>
   /** Stops in reverse order of start; idempotent. */
   close (): Promise<void>
 }
@@ -47,12 +53,18 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
   const startedAt = Date.now()
   // a relay has no log of its own: it only carries the community's
   const relayRole = config.role === 'relay'
+  // below the reserve nothing new is taken in: phones' events are refused, replication pauses
+  await fs.mkdir(config.dataDir, { recursive: true })
+  const disk = new DiskSpace({ dir: config.dataDir, reserve: Math.round(config.store.minFreeDiskMiB * 1024 * 1024), log: log.child({ scope: 'disk' }) })
+  await disk.start()
+  const restartRequested = new Promise<string>(resolve => { disk.once('reopen', (why: string) => { resolve(`a write failed for want of space (${why}); space is back`) }) })
   const clock = await NodeClock.open({ dataDir: config.dataDir, log: log.child({ scope: 'clock' }) })
   const nowSeconds = (): number => clock.nowSeconds()
   let store: Store
   try {
-    store = await Store.open({ dir: config.dataDir, limits: config.limits, store: config.store, log: log.child({ scope: 'store' }), readOnly: relayRole, now: nowSeconds })
+    store = await Store.open({ dir: config.dataDir, limits: config.limits, store: config.store, log: log.child({ scope: 'store' }), readOnly: relayRole, now: nowSeconds, disk })
   } catch (err) {
+    disk.close()
     await clock.close()
     throw err
   }
@@ -66,6 +78,10 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
   let delivery: DeliveryTracker | null = null
   try {
     sync = await startSync(config, store, log.child({ scope: 'sync' }), clock)
+    const logs = sync.logs
+    logs.downloaded = bytes => { disk.wrote(bytes) }
+    logs.setPaused(disk.full)
+    disk.on('change', (full: boolean) => { logs.setPaused(full) })
     lan = await startLan(config, sync, log.child({ scope: 'lan' }))
     delivery = new DeliveryTracker({ sync, dataDir: config.dataDir, log: log.child({ scope: 'delivery' }), isRelay: peer => sync?.isRelay(peer) === true, now: () => clock.now() })
     await delivery.start()
@@ -90,7 +106,9 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
       portal: portal === null ? null : { mode: config.portal.mode, accepted: portal.clients.size },
       store: store.status(),
       uplink: swarm?.status().uplink ?? null,
-      clock: { ...clock.status(), eventsAhead: store.eventsAhead }
+      clock: { ...clock.status(), eventsAhead: store.eventsAhead },
+      // a full disk still serves (reads, the web client, the mirror): health stays 200
+      disk: disk.status()
     })
     const syncStatus = (): Record<string, unknown> => ({ ...(sync?.status() ?? {}), swarm: swarm?.status() ?? { mode: 'off' }, delivery: delivery?.status() ?? null })
     const app = createHttpApp({
@@ -127,6 +145,8 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
       sync: y,
       clock,
       address,
+      disk,
+      restartRequested,
       close: async () => {
         if (closing === null) {
           closing = (async () => {
@@ -143,7 +163,8 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
               ['HTTP server', async () => { await closeHttpServer(s) }],
               ['portal', () => p?.close()],
               ['store', async () => { await store.close() }],
-              ['clock', async () => { await clock.close() }]
+              ['clock', async () => { await clock.close() }],
+              ['disk watcher', async () => { disk.close() }]
             ]
             for (const [what, step] of steps) {
               try {
@@ -168,6 +189,7 @@ export async function startNode (config: Config, opts: { log: Logger, staticDir?
     if (server !== null) await closeHttpServer(server).catch(() => {})
     await portal?.close().catch(() => {})
     await store.close().catch(() => {})
+    disk.close()
     await clock.close()
     throw err
   }

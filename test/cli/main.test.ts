@@ -182,6 +182,30 @@ t.test('start runs the node until SIGTERM, then closes it and exits 0', async t 
   }
 })
 
+t.test('a node that asks for a restart (its storage must be reopened) is closed and started again in the same process', async t => {
+  const starts: Array<(why: string) => void> = []
+  let closes = 0
+  const startNode: StartNode = async config => {
+    let ask = (_: string): void => {}
+    const restartRequested = new Promise<string>(resolve => { ask = resolve })
+    starts.push(ask)
+    const node: RunningNode = { address: { host: config.host, port: starts.length }, close: async () => { closes++ }, restartRequested }
+    return node
+  }
+  const r = run(['start'], { io: { startNode } })
+  await r.logged('started')
+  starts[0]?.('a write failed for want of space; space is back')
+  const line = await r.logged('restarting the node in this process to reopen its storage')
+  t.match(line['reason'], /want of space/)
+  while (starts.length < 2) await new Promise(resolve => setImmediate(resolve))
+  t.equal(closes, 1, 'the first node was closed before the second started')
+  starts[0]?.('again') // a stale request of the closed node does nothing
+  r.events.emit('SIGTERM', 'SIGTERM')
+  t.equal(await r.code, 0)
+  t.equal(closes, 2, 'the restarted node is closed on SIGTERM')
+  t.equal(starts.length, 2)
+})
+
 t.test('a second signal during close exits 1 at once', async t => {
   const node = fakeNode()
   const r = run(['start'], { io: { startNode: node.startNode } })

@@ -83,6 +83,7 @@ t.test('the embedded defaults are a local development node', async t => {
       commitMaxEvents: 256,
       commitMaxBytes: 1048576,
       writeBufferMiB: 8,
+      minFreeDiskMiB: 64,
       verifyWorkerThreshold: 32
     },
     portal: {
@@ -169,6 +170,17 @@ t.test('booleans: --x, --no-x, --x=false, env words, file booleans', async t => 
   t.equal(load({ argv: ['--config', writeConfig(t, { lan: true })] }).lan, true)
 })
 
+t.test('min-free-disk: MiB, or a size with a binary unit; a file takes either', async t => {
+  t.equal(load({}).store.minFreeDiskMiB, 64, 'default 64 MiB')
+  t.equal(load({ argv: ['--min-free-disk', '100'] }).store.minFreeDiskMiB, 100)
+  t.equal(load({ argv: ['--min-free-disk', '1G'] }).store.minFreeDiskMiB, 1024)
+  t.equal(load({ argv: ['--min-free-disk=256 MiB'] }).store.minFreeDiskMiB, 256)
+  t.equal(load({ env: { OUTPOST_MIN_FREE_DISK: '512k' } }).store.minFreeDiskMiB, 0.5)
+  t.equal(load({ argv: ['--min-free-disk', '0'] }).store.minFreeDiskMiB, 0, '0 = no reserve')
+  t.equal(load({ argv: ['--config', writeConfig(t, { store: { minFreeDiskMiB: '2G' } })] }).store.minFreeDiskMiB, 2048)
+  t.equal(load({ argv: ['--config', writeConfig(t, { store: { minFreeDiskMiB: 32 } })] }).store.minFreeDiskMiB, 32)
+})
+
 t.test('community: id or file, empty text unsets it', async t => {
   t.equal(load({ argv: ['--community', 'camp.json'] }).community, 'camp.json')
   t.equal(load({ env: { OUTPOST_COMMUNITY: 'abc' } }).community, 'abc')
@@ -196,6 +208,7 @@ function sample (s: Setting): { value: unknown, text: string[] } {
     case 'text': return { value: 'Welcome to camp', text: ['Welcome to camp'] }
     case 'optionalPath': return { value: '/srv/outpost/x', text: ['/srv/outpost/x'] }
     case 'interfaceList': return { value: ['wlan0', 'eth0'], text: ['wlan0', 'eth0'] }
+    case 'mib': return { value: 0.5, text: ['512K'] }
   }
 }
 
@@ -238,6 +251,8 @@ interface Bad {
 
 const bad: Bad[] = [
   { name: 'port not a number', argv: ['--port', 'abc'], setting: '--port', message: '--port: must be an integer 0-65535, got "abc"' },
+  { name: 'min-free-disk not a size', argv: ['--min-free-disk', '64X'], setting: '--min-free-disk', message: '--min-free-disk: must be a size in MiB or with a unit (e.g. 64, 512K, 64M, 1G), got "64X"' },
+  { name: 'min-free-disk negative in a file', file: { store: { minFreeDiskMiB: -1 } }, setting: 'store.minFreeDiskMiB', message: /store\.minFreeDiskMiB: must be a size in MiB/ },
   { name: 'port too big', argv: ['--port=70000'], setting: '--port', message: '--port: must be an integer 0-65535, got "70000"' },
   { name: 'port negative', argv: ['--port', '-1'], setting: '--port', message: /^--port: must be an integer 0-65535/ },
   { name: 'port fractional', env: { OUTPOST_PORT: '80.5' }, setting: 'OUTPOST_PORT', message: 'OUTPOST_PORT: must be an integer 0-65535, got "80.5"' },

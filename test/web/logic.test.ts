@@ -6,7 +6,7 @@ import { buildThread, flattenThread, parseRefs } from '../../captive-portal/src/
 import { addFollow, followedPubkeys, removeFollow } from '../../captive-portal/src/lib/follows.js'
 import { encryptKey, loadKey, parseSecret, saveKey, newIdentity, nsecOf } from '../../captive-portal/src/lib/keys.js'
 import { forgetStoredKey, looksEncrypted, storedPubkey } from '../../captive-portal/src/lib/key-store.js'
-import { Outbox, toJsonLines, verdictOf } from '../../captive-portal/src/lib/outbox.js'
+import { Outbox, retryText, toJsonLines, verdictOf } from '../../captive-portal/src/lib/outbox.js'
 import { noteTemplate, profileTemplate, deletionTemplate, reactionTemplate } from '../../captive-portal/src/lib/events.js'
 import { matchesName, parseProfile } from '../../captive-portal/src/lib/profile.js'
 import { detectCaptive, href, parseRoute } from '../../captive-portal/src/lib/env.js'
@@ -149,6 +149,22 @@ t.test('outbox: persisted, ordered, exactly once by id, retries rate limits, kee
   const inMemory = new Outbox(full)
   inMemory.add(e1)
   t.equal(inMemory.size, 1, 'a full storage keeps the queue in memory')
+})
+
+t.test('outbox: a node that asks to try again later says why until an event is taken', async t => {
+  const a = signer()
+  const e1 = a.sign({ content: 'one' })
+  const box = new Outbox(memoryStore())
+  box.add(e1)
+  t.equal(box.retryReason, null)
+  t.equal(box.settle(e1.id, false, 'error: this node\'s storage is full; the event was not stored, try again later'), 'retry')
+  t.equal(box.retryReason, 'the node\'s storage is full; sent once space is freed')
+  t.equal(box.size, 1, 'kept, to send again')
+  t.equal(box.settle(e1.id, false, 'rate-limited: too many events from your address, try again in a minute'), 'retry')
+  t.equal(box.retryReason, 'too many events from your address, try again in a minute')
+  t.equal(box.settle(e1.id, true, ''), 'sent')
+  t.equal(box.retryReason, null, 'cleared once the node takes an event')
+  t.equal(retryText('error: could not store the event, try again'), 'could not store the event, try again')
 })
 
 t.test('export is JSON lines of signed events, oldest first, no duplicates', async t => {

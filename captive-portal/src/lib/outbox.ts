@@ -19,6 +19,13 @@ export function verdictOf (accepted: boolean, message: string): Verdict {
 
 export interface Rejected { event: NostrEvent, reason: string }
 
+/** Why the node asks to send again later, as a person reads it ("error: ... storage is full" -> a sentence). */
+export function retryText (message: string): string {
+  if (/storage is full/i.test(message)) return 'the node\'s storage is full; sent once space is freed'
+  const i = message.indexOf(':')
+  return (i >= 0 ? message.slice(i + 1) : message).trim()
+}
+
 /**
  * Signed events waiting for the relay's OK, persisted on every change so a reload or a closed
  * tab loses nothing. Order is kept (a profile before the posts written after it).
@@ -26,6 +33,8 @@ export interface Rejected { event: NostrEvent, reason: string }
 export class Outbox {
   private items: NostrEvent[]
   readonly rejected: Rejected[] = []
+  /** The node's last "try again later" for a queued event (null once one is taken): shown beside "waiting to send". */
+  retryReason: string | null = null
   private readonly listeners = new Set<() => void>()
 
   constructor (private readonly store: KeyValueStore, private readonly key = OUTBOX_STORAGE) {
@@ -55,7 +64,12 @@ export class Outbox {
     const i = this.items.findIndex(e => e.id === id)
     if (i < 0) return null
     const v = verdictOf(accepted, message)
-    if (v === 'retry') return v
+    if (v === 'retry') {
+      const reason = retryText(message)
+      if (reason !== this.retryReason) { this.retryReason = reason === '' ? null : reason; this.save() }
+      return v
+    }
+    if (v === 'sent') this.retryReason = null
     const [ev] = this.items.splice(i, 1)
     if (v === 'rejected' && ev !== undefined) this.rejected.push({ event: ev, reason: message })
     this.save()

@@ -156,6 +156,8 @@ export class Relay {
       if (this.ws !== ws) return
       this.ws = null
       this.inFlight.clear()
+      // the node's last "try again later" may no longer hold: the next answer says again
+      this.outbox.retryReason = null
       this.authId = null
       this.authTries = 0
       // a new connection gets a new challenge: they ask again, and authenticate again if told to

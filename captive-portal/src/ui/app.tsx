@@ -20,7 +20,7 @@ function Status () {
   return (
     <p class={'status ' + s} role='status' aria-live='polite' data-testid='status'>
       <span class='dot' aria-hidden='true' />{label}
-      {pending > 0 && <span class='pending' data-testid='pending'> · {pending} waiting to send</span>}
+      {pending > 0 && <span class='pending' data-testid='pending'> · {pending} waiting to send{app.relay.outbox.retryReason !== null && <span data-testid='pending-reason'> ({app.relay.outbox.retryReason})</span>}</span>}
     </p>
   )
 }

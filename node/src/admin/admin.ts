@@ -7,6 +7,7 @@ import { plainIp } from '../portal/hosts.js'
 import { LoginLimiter, MAX_PASSWORD_LENGTH, Sessions, randomToken, readPasswordFile, sameSecret, verifyPassword, type PasswordHash, type Session } from './auth.js'
 import { DiskProbe } from './disk.js'
 import { ADMIN_CSP, ADMIN_CSS, renderDashboard, renderLogin, renderMessage, renderNotConfigured, type DashboardView } from './html.js'
+import { isNoSpace } from '../system/disk-space.js'
 import { ModerationError, parseEventRef, parsePubkeyRef, type Moderation, type ModerationAction } from './moderation.js'
 
 export interface AdminOptions {
@@ -175,6 +176,7 @@ export function adminPanel (opts: AdminOptions): Middleware {
       ({ changed } = await opts.moderation.apply(action, parsed.hex, { session: s.id, ip: clientIp(ctx) }))
     } catch (err) {
       if (err instanceof ModerationError) return await dashboard(ctx, s, 400, err.message)
+      if (isNoSpace(err)) return await dashboard(ctx, s, 507, 'The node\'s storage is full: this change was not saved and nothing changed. Free some space, then try again.')
       throw err
     }
     const name = onKey ? npubEncode(parsed.hex) : noteEncode(parsed.hex)

@@ -131,6 +131,12 @@ export function renderDashboard (v: DashboardView): string {
   if (v.damaged !== null) parts.push(`<p class="error">${e(v.damaged)}</p>`)
   const clock = clockNotice(h.clock)
   if (clock !== null) parts.push(clock)
+  const space = rec(h.disk)
+  if (space.full === true) {
+    parts.push(`<p class="error" role="alert" data-testid="disk-full"><strong>Storage is full</strong> (${bytes(space.free)} free, the reserve is ${bytes(space.reserve)}): ` +
+      'new posts are refused and replication is paused. Reading and serving go on. Free some space (or move the data to a bigger card); ' +
+      'the node resumes by itself.</p>')
+  }
 
   const disk = v.disk
   const diskText = `${formatBytes(disk.used)}${disk.partial ? ' or more' : ''}` +

@@ -5,6 +5,11 @@ import type { SdNotifier } from '../system/sd-notify.js'
 export interface RunningNode {
   close (): Promise<void>
   address: { host: string, port: number }
+  /**
+   * Resolves (with the reason) when the node must be closed and started again in this
+   * process: its storage refuses writes until reopened (RocksDB after "no space left").
+   */
+  restartRequested?: Promise<string>
 }
 
 /** The process events `outpost start` reacts to; the real process, or an emitter in tests. */
@@ -26,6 +31,7 @@ export interface RunNodeOptions {
 /**
  * Start the node and keep it running until SIGINT/SIGTERM, then close it: resolves the exit code.
  * A second signal gives up on the close (exit 1); an uncaught error is logged as fatal (exit 1).
+ * A node that asks for a restart (restartRequested) is closed and started again in place.
  */
 export async function runNode (opts: RunNodeOptions): Promise<number> {
   const { log, events } = opts
@@ -79,18 +85,31 @@ export async function runNode (opts: RunNodeOptions): Promise<number> {
     ]
     for (const [event, listener] of listeners) events.on(event, listener)
 
-    opts.start().then(n => {
-      node = n
-      if (settled) {
-        // gave up during startup (second signal); don't leave it half-owned
-        n.close().catch((err: unknown) => { log.error({ err }, 'close failed') })
-        return
-      }
-      log.info({ address: n.address }, 'started')
-      if (stopping) close(n)
-      else opts.notify?.ready(`serving on ${n.address.host}:${n.address.port}`)
-    }, (err: unknown) => {
-      finish(opts.onStartError(err))
-    })
+    const restart = (n: RunningNode, reason: string): void => {
+      if (stopping || settled || node !== n) return
+      log.warn({ reason }, 'restarting the node in this process to reopen its storage')
+      node = null
+      // a close that fails still frees what it can; the start below reports what it cannot open
+      n.close().catch((err: unknown) => { log.error({ err }, 'close before the restart failed') }).then(begin, begin)
+    }
+
+    const begin = (): void => {
+      if (settled) return
+      opts.start().then(n => {
+        node = n
+        if (settled) {
+          // gave up during startup (second signal); don't leave it half-owned
+          n.close().catch((err: unknown) => { log.error({ err }, 'close failed') })
+          return
+        }
+        log.info({ address: n.address }, 'started')
+        n.restartRequested?.then(reason => { restart(n, reason) }, () => {})
+        if (stopping) close(n)
+        else opts.notify?.ready(`serving on ${n.address.host}:${n.address.port}`)
+      }, (err: unknown) => {
+        finish(opts.onStartError(err))
+      })
+    }
+    begin()
   })
 }

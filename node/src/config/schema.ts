@@ -221,6 +221,7 @@ const specs: { [K in SettingKey]: Spec } = {
   'store.commitMaxEvents': store('commit-max-events', 256, 'Most events in one batch (one log block).'),
   'store.commitMaxBytes': store('commit-max-bytes', MiB, 'Largest log block, in bytes.'),
   'store.writeBufferMiB': { ...store('write-buffer-mib', 8, 'RocksDB memtable size for the log store and the index, in MiB (small on a Pi).', { type: 'int', min: 1, max: 1024 }), env: 'OUTPOST_WRITE_BUFFER_MIB' },
+  'store.minFreeDiskMiB': { flag: 'min-free-disk', arg: 'SIZE', env: 'OUTPOST_MIN_FREE_DISK', kind: { type: 'mib', max: 1024 * 1024 }, group: 'store', doc: 'Free space kept on the data directory\'s file system, in MiB or with a unit (512K, 64M, 1G): below it the node refuses new events (OK false "error: ... storage is full") and pauses replication downloads, and resumes by itself once space is freed; 0 = no reserve.', default: () => 64 },
   'store.verifyWorkerThreshold': store('verify-worker-threshold', 32, 'Check signatures on worker threads when a batch has at least this many events.'),
   // Captive portal (node/src/portal); env names spelled out: the leaf names alone are ambiguous
   'portal.enabled': portal('portal', 'MODE', 'OUTPOST_PORTAL', { type: 'enum', values: ['auto', 'on', 'off'] }, 'auto', 'Captive portal: probe answers, redirects and the splash; auto = on in the hotspot role, off in the relay role.'),

@@ -38,6 +38,8 @@ export interface StoreOptions {
   writeBufferMiB: number
   /** Run signature checks on worker threads when a batch has at least this many events. */
   verifyWorkerThreshold: number
+  /** Free space to keep on the data directory's file system, in MiB; below it nothing new is taken in. */
+  minFreeDiskMiB: number
 }
 
 /** The captive portal that leads phones joining the hotspot to the web app. */

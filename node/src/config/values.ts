@@ -15,6 +15,8 @@ export type Kind =
   | { type: 'text', max: number }
   | { type: 'optionalPath' }
   | { type: 'interfaceList' }
+  /** A size in MiB (the value), written as MiB or with a unit: 64, 512K, 64M, 1.5G, 64MiB. */
+  | { type: 'mib', max: number }
 
 /** Kinds whose flag repeats and whose environment value is comma-separated. */
 export function isList (kind: Kind): kind is { type: 'hostPortList' } | { type: 'hostList' } | { type: 'interfaceList' } {
@@ -59,6 +61,7 @@ export function describeKind (kind: Kind): string {
     case 'text': return `at most ${kind.max} characters without control characters other than newlines`
     case 'optionalPath': return 'a path (empty = unset)'
     case 'interfaceList': return 'an interface name (1-15 characters, no spaces, \'/\', \':\' or \',\')'
+    case 'mib': return 'a size in MiB or with a unit (e.g. 64, 512K, 64M, 1G)'
   }
 }
 
@@ -89,6 +92,8 @@ export function parseText (kind: Kind, text: string): unknown {
     case 'optionalHost':
     case 'optionalPath':
       return text === '' ? null : checkValue(kind, text)
+    case 'mib':
+      return parseMiB(kind, text)
     default:
       return checkValue(kind, text)
   }
@@ -158,7 +163,23 @@ export function checkValue (kind: Kind, value: unknown): unknown {
       if (value === null) return null
       if (typeof value !== 'string' || value.trim() === '' || value.includes('\0')) invalid(kind, value)
       return value
+    case 'mib':
+      if (typeof value === 'string') return parseMiB(kind, value)
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > kind.max) invalid(kind, value)
+      return value
   }
+}
+
+const SIZE_UNITS: Record<string, number> = { b: 1 / (1024 * 1024), k: 1 / 1024, m: 1, g: 1024, t: 1024 * 1024 }
+
+/** "64" (MiB), "512K", "64M", "64 MiB", "1.5G", "1GB" (units are binary: K = KiB) -> MiB. */
+function parseMiB (kind: Kind & { type: 'mib' }, text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(?:([bkmgt])(?:i?b)?)?\s*$/i.exec(text)
+  if (m === null) invalid(kind, text)
+  const unit = SIZE_UNITS[(m[2] ?? 'm').toLowerCase()] as number
+  const mib = Number(m[1]) * unit
+  if (!Number.isFinite(mib) || mib > kind.max) invalid(kind, text)
+  return mib
 }
 
 function checkInt (kind: Kind & { type: 'int' }, n: number, shown: unknown): number {

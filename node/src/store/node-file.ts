@@ -23,17 +23,23 @@ export async function readNodeFile (dir: string): Promise<NodeFile> {
   }
 }
 
-/** Atomic and durable: write a temp file, fsync it, rename over, fsync the directory. */
+/** Atomic and durable: write a temp file, fsync it, rename over, fsync the directory. A failed write leaves the old file and no temp file. */
 export async function writeFileDurable (file: string, data: string, mode = 0o644): Promise<void> {
   const tmp = file + '.tmp'
-  const fh = await fs.open(tmp, 'w', mode)
   try {
-    await fh.writeFile(data)
-    await fh.sync()
-  } finally {
-    await fh.close()
+    const fh = await fs.open(tmp, 'w', mode)
+    try {
+      await fh.writeFile(data)
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+    await fs.rename(tmp, file)
+  } catch (err) {
+    // e.g. ENOSPC: the old file stays as it was, and no half-written temp file takes space
+    await fs.rm(tmp, { force: true }).catch(() => {})
+    throw err
   }
-  await fs.rename(tmp, file)
   const dh = await fs.open(path.dirname(file), 'r')
   try { await dh.sync() } finally { await dh.close() }
 }

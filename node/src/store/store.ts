@@ -23,6 +23,17 @@ import { newestFirst, queryFilter } from './query.js'
 import { LogIndexer } from './log-indexer.js'
 import { acquireLock, type DirLock } from './lock.js'
 import * as K from './keys.js'
+import { isNoSpace } from '../system/disk-space.js'
+
+/** What the store needs of the free-space watcher (node/src/system/disk-space.ts). */
+export interface DiskGuard {
+  /** Below the reserve, or a write ran out of space: take nothing new in. */
+  readonly full: boolean
+  /** Bytes just written (the watcher reads free space again after enough of them). */
+  wrote: (bytes: number) => void
+  /** A write failed with ENOSPC. */
+  writeFailed: (err: unknown) => void
+}
 
 export interface StoreOpenOptions {
   dir: string
@@ -35,6 +46,8 @@ export interface StoreOpenOptions {
   rebuildIndex?: boolean
   /** A relay: no log of its own; ingest() refuses every event (replicated logs still index). */
   readOnly?: boolean
+  /** Free-space watcher: while it says full, clients' events are refused before anything is written. */
+  disk?: DiskGuard
 }
 
 interface Pending { event: NostrEvent, json: string, resolve: (r: IngestResult) => void }
@@ -48,6 +61,7 @@ const RESULTS: Record<IndexOutcome, IngestResult> = {
 }
 
 const ERROR_RESULT: IngestResult = { ok: false, message: 'error: could not store the event, try again', accepted: false }
+export const DISK_FULL_RESULT: IngestResult = { ok: false, message: 'error: this node\'s storage is full; the event was not stored, try again later', accepted: false }
 
 const EXPIRY_SWEEP_MS = 60_000
 /** Blocks of a replicated log indexed per hold of the write lock. */
@@ -154,6 +168,8 @@ export class Store implements EventStore {
     }
     if (!checked.ok) return Promise.resolve({ ok: false, message: checked.message, accepted: false })
     const { event, json } = checked
+    // ephemeral events are fanned out, never written: they still flow on a full disk
+    if (this.diskFull && !isEphemeral(event.kind)) return Promise.resolve(DISK_FULL_RESULT)
     // one promise per event: the signature check's verdict continues the event in place
     return new Promise<IngestResult>(resolve => {
       this.verifying.verify(event, ok => { this.afterVerify(ok, event, json, resolve) })
@@ -222,6 +238,11 @@ export class Store implements EventStore {
     let batch: Pending[]
     let appended: { core: Hypercore, seq: number }
     let view: IndexBatch
+    if (this.diskFull) {
+      // queued before the disk filled up: nothing of this batch is written
+      for (const p of all) this.settle(p, DISK_FULL_RESULT)
+      return
+    }
     try {
       // answer duplicates, deleted, replaced and expired events without appending them
       const now = this.now()
@@ -234,10 +255,13 @@ export class Store implements EventStore {
         else this.settle(p, RESULTS[pre])
       }
       if (batch.length === 0) return
-      appended = await this.nodeLog.appendUnsynced(encodeBlock(batch.map(p => p.json)))
+      const block = encodeBlock(batch.map(p => p.json))
+      appended = await this.nodeLog.appendUnsynced(block)
+      this.opts.disk?.wrote(block.length)
     } catch (err) {
       this.log.error({ err, events: all.length }, 'append to the node log failed')
-      for (const p of all) if (this.pendingIds.has(p.event.id)) this.settle(p, ERROR_RESULT)
+      const result = this.failure(err)
+      for (const p of all) if (this.pendingIds.has(p.event.id)) this.settle(p, result)
       return
     }
     // the fsync starts now and covers this block; the next block is appended meanwhile
@@ -250,7 +274,8 @@ export class Store implements EventStore {
         // not durable: no OK true. The block is in the log; the next block's indexing finds
         // the index behind and catches up from the log (a retry then reads "duplicate:").
         this.log.error({ err, events: batch.length }, 'fsync of the node log failed')
-        for (const p of batch) this.settle(p, ERROR_RESULT)
+        const result = this.failure(err)
+        for (const p of batch) this.settle(p, result)
         return
       }
       // durable from here on: every OK below is true to its word
@@ -260,6 +285,7 @@ export class Store implements EventStore {
         outcomes = await this.logIndexer.indexBlock(appended.core, appended.seq, items, view)
       } catch (err) {
         this.log.error({ err }, 'indexing a committed block failed; catching up from the log')
+        this.failure(err)
         await this.logIndexer.catchUp(appended.core, { trusted: true }).catch(e => this.log.error({ err: e }, 'catch-up failed'))
         outcomes = batch.map(() => 'stored')
       }
@@ -272,6 +298,25 @@ export class Store implements EventStore {
     const settled = step.catch(err => { this.log.error({ err }, 'settling a committed block failed') })
     this.unsettled.push(settled)
     void settled.then(() => { this.unsettled.splice(this.unsettled.indexOf(settled), 1) })
+  }
+
+  private get diskFull (): boolean { return this.opts.disk?.full === true }
+
+  /** The answer for a write that failed; tells the free-space watcher when it ran out of space. */
+  private failure (err: unknown): IngestResult {
+    if (!isNoSpace(err)) return ERROR_RESULT
+    this.opts.disk?.writeFailed(err)
+    return DISK_FULL_RESULT
+  }
+
+  /** Runs a write of the replication path, telling the free-space watcher when it ran out of space. */
+  private async noting<T> (p: Promise<T>): Promise<T> {
+    try {
+      return await p
+    } catch (err) {
+      this.failure(err)
+      throw err
+    }
   }
 
   private emit (e: NostrEvent): void {
@@ -312,7 +357,7 @@ export class Store implements EventStore {
     let stored = 0
     // a few blocks per turn of the write lock: a long catch-up must not hold up phones' OKs
     while (this.closing === null && opts.stop?.() !== true) {
-      stored += await this.withWriteLock(async () => await this.logIndexer.catchUp(core, { trusted: false, onStored: e => { this.emit(e) }, maxBlocks: REPLICATED_BLOCKS_PER_TURN, ...(opts.skip === undefined ? {} : { skip: opts.skip }) }))
+      stored += await this.noting(this.withWriteLock(async () => await this.logIndexer.catchUp(core, { trusted: false, onStored: e => { this.emit(e) }, maxBlocks: REPLICATED_BLOCKS_PER_TURN, ...(opts.skip === undefined ? {} : { skip: opts.skip }) })))
       if (await this.logIndexer.indexedLength(core) >= core.contiguousLength) break
     }
     return stored
@@ -327,7 +372,7 @@ export class Store implements EventStore {
     // a few blocks per turn of the write lock, as for the in-order catch-up
     for (let i = 0; i < seqs.length && this.closing === null; i += REPLICATED_BLOCKS_PER_TURN) {
       const part = seqs.slice(i, i + REPLICATED_BLOCKS_PER_TURN)
-      done.push(...await this.withWriteLock(async () => await this.logIndexer.indexBlocks(core, part, { onStored: e => { this.emit(e) } })))
+      done.push(...await this.noting(this.withWriteLock(async () => await this.logIndexer.indexBlocks(core, part, { onStored: e => { this.emit(e) } }))))
     }
     return done
   }

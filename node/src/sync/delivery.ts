@@ -131,7 +131,13 @@ export class DeliveryTracker {
     }
     this.forgetOldPeers()
     this.summaryCache = await this.summarise(now)
-    if (this.dirty && now - this.lastSave >= SAVE_MS) await this.save()
+    if (this.dirty && now - this.lastSave >= SAVE_MS) {
+      await this.save().then(() => { this.saveFailing = false }, err => {
+        // logged once until a save works again (a full disk would otherwise log every 5 s)
+        if (!this.saveFailing) this.log.warn({ err: (err as Error).message }, 'saving the delivery view failed; kept in memory and retried')
+        this.saveFailing = true
+      })
+    }
   }
 
   /**
@@ -244,11 +250,15 @@ export class DeliveryTracker {
 
   get summary (): DeliverySummary { return this.summaryCache }
 
+  private saveFailing = false
+
   private async save (): Promise<void> {
     this.dirty = false
     this.lastSave = Date.now()
     const data = JSON.stringify(this.state) + '\n'
     const next = this.saving.then(async () => { await writeFileDurable(path.join(this.dir, FILE), data) })
+    // not saved (e.g. the disk is full): the view stays in memory and the next sample saves it again
+    next.catch(() => { this.dirty = true })
     this.saving = next.catch(() => {})
     await next
   }

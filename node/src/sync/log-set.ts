@@ -78,6 +78,8 @@ export class LogSet extends EventEmitter {
   private saving: Promise<void> = Promise.resolve()
   private closed = false
   private full = false
+  /** The disk is below its free-space reserve: no block is fetched or indexed (serving goes on). */
+  private paused = false
   private readonly priorities: boolean
   /** Sends a priority request to every connected peer; returns how many were asked (set by the sync manager). */
   askPeers: (b: Backlog) => number = () => 0
@@ -176,7 +178,8 @@ export class LogSet extends EventEmitter {
     if (h.own) return
     core.on('append', () => { this.consider(h); this.index(h) })
     core.on('peer-add', () => { this.consider(h) })
-    core.on('download', (seq: number) => {
+    core.on('download', (seq: number, bytes: number) => {
+      this.downloaded(bytes)
       if (h.wanted.delete(seq)) h.arrived.push(seq)
       this.index(h)
     })
@@ -193,7 +196,7 @@ export class LogSet extends EventEmitter {
    * first peer, which calls this again.
    */
   private consider (h: Held): void {
-    if (this.closed || h.own || h.stage !== 'idle') return
+    if (this.closed || this.paused || h.own || h.stage !== 'idle') return
     const { core } = h
     const backlog = core.length - core.contiguousLength
     if (core.length === 0) return
@@ -219,7 +222,7 @@ export class LogSet extends EventEmitter {
   }
 
   private fetchAll (h: Held): void {
-    if (h.range === null && !this.closed) h.range = h.core.download({ start: 0, end: -1, linear: true }) as Range
+    if (h.range === null && !this.closed && !this.paused) h.range = h.core.download({ start: 0, end: -1, linear: true }) as Range
   }
 
   /**
@@ -283,6 +286,7 @@ export class LogSet extends EventEmitter {
       if (this.closed) return
       const missing: number[] = []
       for (const i of blocks) if (!await h.core.has(i)) missing.push(i)
+      if (this.closed || this.paused) return
       if (missing.length === 0) continue
       for (const i of missing) h.wanted.add(i)
       const r = h.core.download({ blocks: missing }) as Range
@@ -298,7 +302,7 @@ export class LogSet extends EventEmitter {
 
   /** Serialised per log; coalesces bursts of 'download' events into one catch-up. */
   private index (h: Held): void {
-    if (this.closed) return
+    if (this.closed || this.paused) return
     if (h.indexing !== null) { h.again = true; return }
     h.indexing = (async () => {
       do {
@@ -313,9 +317,38 @@ export class LogSet extends EventEmitter {
           this.log.error({ err, log: h.entry.log.toString('hex') }, 'indexing a replicated log failed')
           return
         }
-      } while (h.again && !this.closed)
+      } while (h.again && !this.closed && !this.paused)
     })().finally(() => { h.indexing = null })
   }
+
+  /** Called with the bytes of every block that arrives (the free-space watcher counts them). */
+  downloaded: (bytes: number) => void = () => {}
+
+  /**
+   * Stops (true) or restarts (false) taking in blocks: on a full disk every download is
+   * dropped (blocks already asked for may still land) and nothing is indexed; the sessions
+   * stay up and our logs are still served. Resuming fetches and indexes every log again.
+   */
+  setPaused (paused: boolean): void {
+    if (this.paused === paused || this.closed) return
+    this.paused = paused
+    for (const h of this.held.values()) {
+      if (h.own) continue
+      if (paused) {
+        if (h.askTimer !== null) { clearTimeout(h.askTimer); h.askTimer = null }
+        if (h.stage === 'asking') h.stage = 'idle'
+        // a stage being fetched ends when its ranges are dropped (fetchStages sees done() reject)
+        for (const r of h.stageRanges) r.destroy()
+        h.range?.destroy()
+        h.range = null
+      } else {
+        this.consider(h)
+        this.index(h)
+      }
+    }
+  }
+
+  get isPaused (): boolean { return this.paused }
 
   /** Per log: length, what is here contiguously, what peers have, invalid events skipped. */
   status (): Array<Record<string, unknown>> {
@@ -329,7 +362,7 @@ export class LogSet extends EventEmitter {
         length,
         available: h.core.contiguousLength,
         lag: length - h.core.contiguousLength,
-        fetching: h.stage === 'fetching' ? 'urgent first' : h.stage === 'asking' ? 'asking peers for priorities' : 'in order',
+        fetching: this.paused ? 'paused (disk full)' : h.stage === 'fetching' ? 'urgent first' : h.stage === 'asking' ? 'asking peers for priorities' : 'in order',
         urgentMissing: h.wanted.size,
         peers: h.core.peers.length,
         invalidEvents: this.store.invalidEvents(h.entry.log.toString('hex'))
