@@ -8,6 +8,7 @@ import { after, contactsTemplate, deletionTemplate, noteTemplate, profileTemplat
 import { now, setClockOffset, type EventTemplate, type KeyValueStore, type NostrEvent } from './lib/types.js'
 import { detectCaptive } from './lib/env.js'
 import type { Inbox } from './inbox.js'
+import { Activity } from './activity.js'
 
 /** localStorage when it works; memory otherwise (captive sheets, private modes). */
 function storage (): { store: KeyValueStore, works: boolean } {
@@ -78,6 +79,8 @@ class AppState {
   mineLoading = false
   /** private messages, once their module (and its crypto) has loaded; only with an identity */
   inbox: Inbox | null = null
+  /** replies, mentions and likes since the Activity page was last open; only with an identity */
+  activity: Activity | null = null
   /** the node's name, once it has said it */
   siteName: string | null = null
 
@@ -104,6 +107,7 @@ class AppState {
     this.relay.subscribe([{ kinds: [0, 5, 7], since: now() }], e => this.ingest(e))
     if (this.me !== null) {
       void this.loadMine()
+      this.openActivity()
       void this.openInbox()
     } else if (hasStoredKey(this.store)) {
       // a key saved without its public key: derive it once
@@ -114,9 +118,19 @@ class AppState {
         this.me = id.pubkey
         this.emit()
         void this.loadMine()
+        this.openActivity()
         void this.openInbox()
       })
     }
+  }
+
+  /** Starts counting the replies, mentions and likes this key gets (the Activity badge). */
+  openActivity (): void {
+    const me = this.me
+    if (me === null || this.activity?.me === me) return
+    this.activity?.stop()
+    this.activity = new Activity(me, this.relay, this.store, () => { this.emit() })
+    this.activity.start()
   }
 
   /** Loads the messaging module and starts reading this key's gift wraps. */
@@ -249,6 +263,7 @@ class AppState {
     this.mineLoaded = fresh
     this.emit()
     if (!fresh) void this.loadMine()
+    this.openActivity()
     void this.openInbox()
   }
 
@@ -257,6 +272,8 @@ class AppState {
     this.me = null
     this.inbox?.stop()
     this.inbox = null
+    this.activity?.stop()
+    this.activity = null
     this.notice = ''
     this.emit()
   }

@@ -24,6 +24,7 @@ export type Route =
   | { name: 'me' }
   | { name: 'messages' }
   | { name: 'chat', pubkey: string }
+  | { name: 'activity' }
 
 /** Hash routes (#/tag/music, #/p/<hex>, #/e/<hex>): deep links work without server help. */
 export function parseRoute (hash: string): Route {
@@ -37,6 +38,7 @@ export function parseRoute (hash: string): Route {
     case 'people': return { name: 'people', query: arg }
     case 'me': return { name: 'me' }
     case 'messages': return { name: 'messages' }
+    case 'activity': return { name: 'activity' }
     case 'dm': return /^[0-9a-f]{64}$/.test(arg) ? { name: 'chat', pubkey: arg } : { name: 'messages' }
     default: return { name: 'here' }
   }
@@ -53,5 +55,6 @@ export function href (r: Route): string {
     case 'me': return '#/me'
     case 'messages': return '#/messages'
     case 'chat': return '#/dm/' + r.pubkey
+    case 'activity': return '#/activity'
   }
 }

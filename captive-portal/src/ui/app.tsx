@@ -8,6 +8,7 @@ import { People } from './people.js'
 import { ProfileView } from './profile.js'
 import { CaptiveNotice, Me } from './me.js'
 import { lazy } from './lazy.js'
+import { ActivityLink, ActivityView } from './activity.js'
 
 // private messages and their crypto are a separate chunk: not part of the first load
 const Conversations = lazy(async () => (await import('./messages.js')).Conversations, 'Opening your messages…')
@@ -89,6 +90,7 @@ function Page ({ route }: { route: Route }) {
     case 'me': return <Me />
     case 'messages': return <Conversations />
     case 'chat': return <Chat peer={route.pubkey} />
+    case 'activity': return <ActivityView />
   }
 }
 
@@ -99,6 +101,7 @@ export function App () {
     <>
       <header class='top'>
         <h1><a href='#/'>{app.siteName ?? 'Outpost'}</a></h1>
+        <ActivityLink current={route.name === 'activity'} />
         <Status />
       </header>
       <main id='main'>
