@@ -26,10 +26,11 @@ t.test('Activity: others\' replies, mentions and likes are counted in the header
     bo.sign({ content: 'see you there', tags: [['e', post.id, '', 'root'], ['p', me]], created_at: later }),
     bo.sign({ kind: 7, content: '+', tags: [['e', post.id], ['p', me], ['k', '1']], created_at: later }),
     bo.sign({ kind: 7, content: '-', tags: [['e', post.id], ['p', me], ['k', '1']], created_at: later }),
-    bo.sign({ content: 'anyone got a torch?', created_at: later })
+    bo.sign({ content: 'anyone got a torch?', created_at: later }),
+    bo.sign({ kind: 3, tags: [['p', me]], created_at: later })
   ])
   await count.filter({ hasText: /^2/ }).waitFor(WAIT)
-  t.pass('a reply and a like: 2 new (not the dislike, the unrelated post or my own post)')
+  t.pass('a reply and a like: 2 new (not the dislike, the follow list, the unrelated post or my own post)')
   await screenshot(A.page, 'activity-badge')
 
   await link.click()
@@ -49,5 +50,14 @@ t.test('Activity: others\' replies, mentions and likes are counted in the header
   await relayPublish(base, [bo.sign({ content: 'Ana, the torch is at the gate', tags: [['p', me]], created_at: Math.floor(Date.now() / 1000) + 2 })])
   await count.filter({ hasText: /^1/ }).waitFor(WAIT)
   t.pass('one new mention after the reload, the earlier two still seen')
+
+  // follower counts on profiles: Bo's follow list names Ana; Ana follows Bo from his profile
+  await A.page.goto(base + '#/p/' + me)
+  await A.page.getByTestId('follow-counts').filter({ hasText: /^1 follower$/ }).waitFor(WAIT)
+  await A.page.goto(base + '#/p/' + bo.pubkey)
+  await A.page.getByTestId('follow-counts').filter({ hasText: /Follows 1 · 0 followers/ }).waitFor(WAIT)
+  await A.page.getByRole('button', { name: 'Follow Bo' }).click()
+  await A.page.getByTestId('follow-counts').filter({ hasText: /Follows 1 · 1 follower$/ }).waitFor(WAIT)
+  t.pass('follower counts, mine at once on a tap')
   t.same(A.problems, [])
 })
