@@ -6,6 +6,7 @@
 // alternately (ABBA...) in the same run.
 //   node scripts/bench/catchup.js [--n 100000] [--pairs 2]
 import net from 'node:net'
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import Corestore from 'corestore'
 import CorestoreStorage from 'hypercore-storage'
@@ -94,20 +95,23 @@ export async function run (opts = {}) {
     const raw1 = await rawReplication(src.store, core.key, core.length)
     log(`catchup: raw corestore replication ${(raw1.ms / 1000).toFixed(2)} s`)
 
+    const load = [loadavg()[0]]
     // A = read-ahead on (the node's default), B = off; ABBA... so drift hits both alike
     const runs = { with: [], without: [] }
     for (let i = 0; i < pairs * 2; i++) {
       const readAhead = i % 4 === 0 || i % 4 === 3
       const r = await catchUpOnce(community, src.port, core, n, readAhead)
       runs[readAhead ? 'with' : 'without'].push(r)
-      log(`catchup: ${readAhead ? 'read-ahead   ' : 'no read-ahead'} ${(r.ms / 1000).toFixed(2)} s, ${Math.round(n / (r.ms / 1000))} events/s (every block local after ${(r.localMs / 1000).toFixed(2)} s)`)
+      log(`catchup: ${readAhead ? 'read-ahead   ' : 'no read-ahead'} ${(r.ms / 1000).toFixed(2)} s, ${Math.round(n / (r.ms / 1000))} events/s, CPU ${(r.cpuMs / 1000).toFixed(2)} s = ${(r.cpuMs / r.ms).toFixed(2)} cores (every block local after ${(r.localMs / 1000).toFixed(2)} s; load ${loadavg()[0].toFixed(1)})`)
     }
     const mean = xs => xs.reduce((a, b) => a + b, 0) / xs.length
     const summary = rs => {
       const ms = mean(rs.map(r => r.ms))
       const localMs = mean(rs.map(r => r.localMs))
-      return { ms, eventsPerSec: n / (ms / 1000), invalid: rs[0].invalid, localMs, localEventsPerSec: n / (localMs / 1000), runs: rs.map(r => r.ms) }
+      const cpuMs = mean(rs.map(r => r.cpuMs))
+      return { ms, eventsPerSec: n / (ms / 1000), invalid: rs[0].invalid, localMs, localEventsPerSec: n / (localMs / 1000), runs: rs.map(r => r.ms), cpuMs, cpuUsPerEvent: cpuMs * 1000 / n, cores: cpuMs / ms }
     }
+    load.push(loadavg()[0])
     const ours = summary(runs.with)
     const without = summary(runs.without)
 
@@ -136,6 +140,7 @@ export async function run (opts = {}) {
       ours,
       without,
       readAheadSpeedup: ratio(ours.eventsPerSec, without.eventsPerSec),
+      load,
       transport: { ms: transportMs, eventsPerSec: n / (transportMs / 1000) },
       raw: { ms: rawMs, eventsPerSec: n / (rawMs / 1000), flanks: [raw1.ms, raw2.ms] },
       ratio: ratio(ours.eventsPerSec, n / (rawMs / 1000)),
@@ -155,6 +160,7 @@ async function catchUpOnce (community, port, core, n, readAhead) {
   const dst = await syncNode(dir, community, { readAhead })
   try {
     const hex = core.key.toString('hex')
+    const cpu0 = process.cpuUsage()
     const t1 = performance.now()
     dst.sync.addPeerAddress({ host: '127.0.0.1', port, source: 'static' })
     let localMs = null
@@ -166,8 +172,10 @@ async function catchUpOnce (community, port, core, n, readAhead) {
       return dst.store.count() === n
     }, 600_000, 'catch-up')
     const ms = performance.now() - t1
+    const cpu = process.cpuUsage(cpu0)
     const invalid = dst.sync.status().logs.find(l => l.key === hex)?.invalidEvents ?? 0
-    return { ms, localMs, invalid }
+    // CPU of the whole process (main thread + verify workers; the source node's serving too)
+    return { ms, localMs, invalid, cpuMs: (cpu.user + cpu.system) / 1000 }
   } finally {
     await dst.close()
     await rmrf(dir)

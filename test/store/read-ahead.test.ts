@@ -256,8 +256,7 @@ t.test('the read-ahead: closed while a run is being checked, it waits for that c
   const store = await openStore(dir, true)
   t.teardown(() => store.close())
   const core = await replicatedLog(store, crypto.randomBytes(32), Array.from({ length: 12 }, (_, i) => encodeBlock([`line ${i}`])))
-  let release: () => void = () => {}
-  let checking = 0
+  const release: Array<() => void> = []
   let finished = 0
   const ra = new ReadAhead({
     core,
@@ -265,23 +264,22 @@ t.test('the read-ahead: closed while a run is being checked, it waits for that c
     blocksPerRun: 4,
     depth: 2,
     check: async blocks => {
-      checking++
-      await new Promise<void>(resolve => { release = resolve })
+      await new Promise<void>(resolve => { release.push(resolve) })
       finished++
       return { items: [], classes: [], bad: blocks.length }
     }
   })
   await settle()
-  t.equal(checking, 1, 'the first run is being checked')
+  t.equal(release.length, 2, 'two runs on the pool at once (depth 2), the third waits')
   let closed = false
   const closing = ra.close().then(() => { closed = true })
   await settle()
-  t.notOk(closed, 'close() waits for the check in flight')
-  release()
+  t.notOk(closed, 'close() waits for the checks in flight')
+  release.splice(0).forEach(r => { r() })
   await closing
-  t.equal(finished, 1)
+  t.equal(finished, 2)
   await settle()
-  t.equal(checking, 1, 'nothing checked after close()')
+  t.equal(release.length, 0, 'nothing checked after close()')
   t.equal(await ra.take(), null, 'and nothing handed over')
 
   const failing = new ReadAhead({

@@ -10,7 +10,7 @@ export interface ReadAheadOptions {
   from: number
   /** Blocks per run (skipped ones included): what one turn of the write lock indexes. */
   blocksPerRun: number
-  /** Runs checked and waiting to be taken, at most. */
+  /** Runs being checked or checked and waiting to be taken, at most. */
   depth: number
   /** Blocks already indexed out of order: left out (asked once per block, in order). */
   skip?: (seq: number) => boolean
@@ -23,15 +23,17 @@ export interface ReadAheadOptions {
 /**
  * Reads and checks a replicated log's next blocks (decode, limits, signatures on the worker
  * pool) while the caller indexes the previous ones, so the pool and the main thread work at
- * the same time. Strictly in order, one run after the other; nothing is written or counted
- * here (the caller does that when it indexes a run). It ends, like the in-order catch-up, at
- * the first block that is not local (or past the contiguous part), at stop(), at close() or
- * on an error (handed to take(), after the runs before it). Memory: at most `depth` runs
- * waiting, plus the one being checked, of `blocksPerRun` blocks each.
+ * the same time. Blocks are read in order, and a run's check may start while the one before
+ * is still on the pool (so the workers never wait for the main thread to decode the next);
+ * runs are handed over strictly in order. Nothing is written or counted here (the caller does
+ * that when it indexes a run). It ends, like the in-order catch-up, at the first block that is
+ * not local (or past the contiguous part), at stop(), at close() or on an error (handed to
+ * take(), after the runs before it). Memory: at most `depth` runs being checked or waiting,
+ * of `blocksPerRun` blocks each, besides the one the caller holds.
  */
 export class ReadAhead {
   private readonly opts: ReadAheadOptions
-  private readonly ready: CheckedRun[] = []
+  private readonly ready: Array<Promise<CheckedRun>> = []
   private seq: number
   private ended = false
   private closed = false
@@ -54,17 +56,17 @@ export class ReadAhead {
     while (this.ready.length === 0 && !this.ended) await new Promise<void>(resolve => { this.wakeConsumer = resolve })
     const run = this.ready.shift()
     this.wake()
-    if (run !== undefined) return run
+    if (run !== undefined) return await run
     if (this.error !== null) throw this.error
     return null
   }
 
-  /** Stops reading, drops what was not taken and waits for the block being checked (never throws). */
+  /** Stops reading, drops what was not taken and waits for the checks in flight (never throws). */
   async close (): Promise<void> {
     this.closed = true
     this.wake()
     await this.running
-    this.ready.length = 0
+    await Promise.allSettled(this.ready.splice(0))
   }
 
   private wake (): void {
@@ -103,9 +105,10 @@ export class ReadAhead {
           this.seq++
         }
         if (this.seq === from || this.halted()) break
-        const checked = await check(blocks)
-        if (this.halted()) break
-        this.ready.push({ from, to: this.seq, checked })
+        const to = this.seq
+        const run = check(blocks).then(checked => ({ from, to, checked }))
+        run.catch(() => {}) // handed to take(), or dropped by close()
+        this.ready.push(run)
         const c = this.wakeConsumer
         this.wakeConsumer = null
         c?.()

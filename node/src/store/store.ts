@@ -73,10 +73,11 @@ const EXPIRY_SWEEP_MS = 60_000
 /** Blocks of a replicated log indexed per hold of the write lock. */
 const REPLICATED_BLOCKS_PER_TURN = 4
 /**
- * Turns' worth of blocks a replicated catch-up checks ahead of the indexing, at most: with the
- * run being checked and the one being indexed, at most (READ_AHEAD_RUNS + 2) x 4 blocks are
- * held: ~4,000 events of group-commit blocks, or ~16 MiB of bulky blocks at the default
- * commitMaxBytes (1 MiB; a peer's blocks are as large as its writer's setting).
+ * Turns' worth of blocks a replicated catch-up checks ahead of the indexing (being checked on
+ * the pool or checked and waiting), at most: with the turn being indexed, at most
+ * (READ_AHEAD_RUNS + 1) x 4 = 12 blocks are held: ~3,000 events of group-commit blocks, or
+ * ~12 MiB of bulky blocks at the default commitMaxBytes (1 MiB; a peer's blocks are as large
+ * as its writer's setting made them).
  */
 const READ_AHEAD_RUNS = 2
 
