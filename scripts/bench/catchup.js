@@ -146,6 +146,7 @@ export async function run (opts = {}) {
       ratio: ratio(ours.eventsPerSec, n / (rawMs / 1000)),
       withoutRatio: ratio(without.eventsPerSec, n / (rawMs / 1000)),
       localRatio: ratio(ours.localEventsPerSec, n / (rawMs / 1000)),
+      withoutLocalRatio: ratio(without.localEventsPerSec, n / (rawMs / 1000)),
       transportRatio: ratio(n / (transportMs / 1000), n / (rawMs / 1000))
     }
   } finally {

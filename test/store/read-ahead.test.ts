@@ -216,6 +216,21 @@ t.test('a block not here yet ends the read-ahead; appended later, the catch-up g
   await core.close()
 })
 
+t.test('an index ahead of the replicated log (truncated under it) is reported, with or without read-ahead', async t => {
+  const s = signer()
+  const blocks = Array.from({ length: 6 }, (_, i) => encodeBlock([JSON.stringify(s.sign({ content: `n ${i}` }))]))
+  for (const readAhead of [false, true]) {
+    const dir = await tempDir(t)
+    const store = await openStore(dir, readAhead)
+    t.teardown(() => store.close())
+    const core = await replicatedLog(store, crypto.randomBytes(32), blocks)
+    t.equal(await store.indexReplicatedLog(core), 6)
+    await (core as unknown as { truncate: (length: number) => Promise<void> }).truncate(3) // not in our typings of hypercore
+    await t.rejects(store.indexReplicatedLog(core), { code: 'ERR_INDEX_AHEAD' }, `read-ahead ${readAhead ? 'on' : 'off'}`)
+    await core.close()
+  }
+})
+
 /** A stand-in for LogIndexer.check that records the blocks it was handed. */
 function recordingCheck (seen: number[]): (blocks: Array<{ seq: number, block: Buffer }>) => Promise<Checked> {
   return async blocks => {

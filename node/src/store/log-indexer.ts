@@ -38,6 +38,10 @@ function blockPriority (lines: ReturnType<typeof decodeBlock>): Priority {
 
 const FLUSH_EVERY_BLOCKS = 64
 
+function indexAhead (core: Hypercore, next: number): Error {
+  return Object.assign(new Error(`the index is ahead of log ${core.key.toString('hex')} (${next} > ${core.length} blocks): run \`outpost reindex\``), { code: 'ERR_INDEX_AHEAD' })
+}
+
 /**
  * Feeds log blocks into the index and keeps, in the same RocksDB batch, each log's
  * checkpoint (next block to index), so the index never claims more or less than it holds.
@@ -105,6 +109,13 @@ export class LogIndexer {
     return v === null ? 0 : v.readUInt32BE(0)
   }
 
+  /** Where a catch-up of `core` starts (its checkpoint); throws when the index claims more than the log holds. */
+  async resumeAt (core: Hypercore): Promise<number> {
+    const next = await this.indexedLength(core)
+    if (next > core.length) throw indexAhead(core, next)
+    return next
+  }
+
   /** Flushes a batch holding a checkpoint, and remembers the checkpoint once it is written. */
   private async flushCheckpoint (b: IndexBatch, core: Hypercore, next: number, num: number): Promise<void> {
     const hex = core.key.toString('hex')
@@ -162,9 +173,7 @@ export class LogIndexer {
   async catchUp (core: Hypercore, opts: { trusted: boolean, onStored?: (e: NostrEvent) => void, maxBlocks?: number, skip?: (seq: number) => boolean }): Promise<number> {
     let b = this.idx.batch()
     const cp = await this.checkpoint(b, core)
-    if (cp.next > core.length) {
-      throw Object.assign(new Error(`the index is ahead of log ${core.key.toString('hex')} (${cp.next} > ${core.length} blocks): run \`outpost reindex\``), { code: 'ERR_INDEX_AHEAD' })
-    }
+    if (cp.next > core.length) throw indexAhead(core, cp.next)
     let seq = cp.next
     let stored = 0
     const countBefore = this.indexer.count

@@ -378,7 +378,7 @@ export class Store implements EventStore {
         const fresh = ahead === null || ahead.done
         if (fresh) {
           await this.endReadAhead(ahead)
-          ahead = this.startReadAhead(core, await this.logIndexer.indexedLength(core), opts)
+          ahead = this.startReadAhead(core, await this.logIndexer.resumeAt(core), opts)
         }
         const ra = ahead as ReadAhead
         let run
