@@ -14,6 +14,16 @@ import { Priority, priorityOf, type PriorityRun } from '../events/priority.js'
 
 type Decoded = Array<{ event: NostrEvent, json: string, seq: number, offset: number }>
 
+/** Blocks decoded and checked, not yet indexed: what the index writes for them, and what was skipped. */
+export interface Checked {
+  /** The events that passed every check, in log order. */
+  items: Decoded
+  /** Each block's priority class (its `blockPriority` key). */
+  classes: Array<{ seq: number, priority: Priority }>
+  /** Lines skipped as invalid (not JSON, failed a check, bad signature). */
+  bad: number
+}
+
 /** A block's class: its most urgent line's (a line that does not parse counts as bulky). */
 function blockPriority (lines: ReturnType<typeof decodeBlock>): Priority {
   let p: Priority = Priority.Bulk
@@ -27,6 +37,10 @@ function blockPriority (lines: ReturnType<typeof decodeBlock>): Priority {
 }
 
 const FLUSH_EVERY_BLOCKS = 64
+
+function indexAhead (core: Hypercore, next: number): Error {
+  return Object.assign(new Error(`the index is ahead of log ${core.key.toString('hex')} (${next} > ${core.length} blocks): run \`outpost reindex\``), { code: 'ERR_INDEX_AHEAD' })
+}
 
 /**
  * Feeds log blocks into the index and keeps, in the same RocksDB batch, each log's
@@ -95,6 +109,13 @@ export class LogIndexer {
     return v === null ? 0 : v.readUInt32BE(0)
   }
 
+  /** Where a catch-up of `core` starts (its checkpoint); throws when the index claims more than the log holds. */
+  async resumeAt (core: Hypercore): Promise<number> {
+    const next = await this.indexedLength(core)
+    if (next > core.length) throw indexAhead(core, next)
+    return next
+  }
+
   /** Flushes a batch holding a checkpoint, and remembers the checkpoint once it is written. */
   private async flushCheckpoint (b: IndexBatch, core: Hypercore, next: number, num: number): Promise<void> {
     const hex = core.key.toString('hex')
@@ -152,9 +173,7 @@ export class LogIndexer {
   async catchUp (core: Hypercore, opts: { trusted: boolean, onStored?: (e: NostrEvent) => void, maxBlocks?: number, skip?: (seq: number) => boolean }): Promise<number> {
     let b = this.idx.batch()
     const cp = await this.checkpoint(b, core)
-    if (cp.next > core.length) {
-      throw Object.assign(new Error(`the index is ahead of log ${core.key.toString('hex')} (${cp.next} > ${core.length} blocks): run \`outpost reindex\``), { code: 'ERR_INDEX_AHEAD' })
-    }
+    if (cp.next > core.length) throw indexAhead(core, cp.next)
     let seq = cp.next
     let stored = 0
     const countBefore = this.indexer.count
@@ -171,10 +190,13 @@ export class LogIndexer {
           seq++
         }
         if (blocks.length === 0 && seq < end) break
-        const fresh = await this.indexItems(b, core, cp.num, blocks, opts.trusted)
+        const checked = await this.check(core, blocks, opts.trusted)
+        const now = this.now()
+        const fresh = await this.indexItems(b, cp.num, checked, now)
         stored += fresh.length
         this.setCheckpoint(b, core, seq, cp.num)
         await this.flushCheckpoint(b, core, seq, cp.num)
+        this.account(core, checked, opts.trusted, now)
         if (opts.onStored !== undefined) for (const e of fresh) opts.onStored(e)
         b = this.idx.batch()
       }
@@ -186,12 +208,38 @@ export class LogIndexer {
   }
 
   /**
-   * Indexes the events of these blocks (checked unless trusted) into `b` and records each
-   * block's priority class; returns the events newly stored. Does not move the checkpoint.
+   * Indexes blocks of a replicated log that a read-ahead (read-ahead.ts) decoded and checked
+   * outside the write lock: [from, to) of the log, blocks skipped by the caller included. The
+   * checkpoint moves to `to` in the same batch as the index keys. Returns the events newly
+   * stored, or null (nothing written) when the blocks do not continue the checkpoint.
    */
-  private async indexItems (b: IndexBatch, core: Hypercore, num: number, blocks: Array<{ seq: number, block: Buffer }>, trusted: boolean): Promise<NostrEvent[]> {
+  async indexChecked (core: Hypercore, from: number, to: number, checked: Checked, opts: { onStored?: (e: NostrEvent) => void } = {}): Promise<number | null> {
+    const b = this.idx.batch()
+    const cp = await this.checkpoint(b, core)
+    if (cp.next !== from || to > core.length) return null
+    const countBefore = this.indexer.count
     const now = this.now()
-    const items = await this.decode(core, blocks, trusted, now, (seq, p) => { this.putPriority(b, num, seq, p) })
+    let fresh: NostrEvent[]
+    try {
+      fresh = await this.indexItems(b, cp.num, checked, now)
+      this.setCheckpoint(b, core, to, cp.num)
+      await this.flushCheckpoint(b, core, to, cp.num)
+    } catch (err) {
+      this.indexer.count = countBefore
+      throw err
+    }
+    this.account(core, checked, false, now)
+    if (opts.onStored !== undefined) for (const e of fresh) opts.onStored(e)
+    return fresh.length
+  }
+
+  /**
+   * Indexes checked events into `b` and records each block's priority class; returns the
+   * events newly stored. Does not move the checkpoint.
+   */
+  private async indexItems (b: IndexBatch, num: number, checked: Checked, now: number): Promise<NostrEvent[]> {
+    for (const { seq, priority } of checked.classes) this.putPriority(b, num, seq, priority)
+    const items = checked.items
     await this.indexer.prefetch(b, items.map(it => it.event))
     const fresh: NostrEvent[] = []
     for (const it of items) {
@@ -224,9 +272,12 @@ export class LogIndexer {
     if (blocks.length === 0) return []
     const countBefore = this.indexer.count
     try {
-      const fresh = await this.indexItems(b, core, cp.num, blocks, false)
+      const checked = await this.check(core, blocks, false)
+      const now = this.now()
+      const fresh = await this.indexItems(b, cp.num, checked, now)
       this.setCheckpoint(b, core, cp.next, cp.num)
       await this.flushCheckpoint(b, core, cp.next, cp.num)
+      this.account(core, checked, false, now)
       if (opts.onStored !== undefined) for (const e of fresh) opts.onStored(e)
     } catch (err) {
       this.indexer.count = countBefore
@@ -261,14 +312,18 @@ export class LogIndexer {
     return { runs, end }
   }
 
-  private async decode (core: Hypercore, blocks: Array<{ seq: number, block: Buffer }>, trusted: boolean, now: number, onBlock: (seq: number, p: Priority) => void): Promise<Decoded> {
+  /**
+   * Decodes blocks and checks their events (unless trusted: our own log, shape only); a pure
+   * step (nothing written, nothing counted), so it may run ahead of the indexing, outside the
+   * write lock. Signatures of a large batch are checked on the worker pool.
+   */
+  async check (core: Hypercore, blocks: Array<{ seq: number, block: Buffer }>, trusted: boolean): Promise<Checked> {
     const out: Decoded = []
-    const logHex = core.key.toString('hex')
+    const classes: Checked['classes'] = []
     let bad = 0
-    let ahead = 0
     for (const { seq, block } of blocks) {
       const lines = decodeBlock(block)
-      onBlock(seq, blockPriority(lines))
+      classes.push({ seq, priority: blockPriority(lines) })
       lines.forEach((line, offset) => {
         if ('error' in line) { bad++; return }
         // limits are not re-applied to our own log: they may have changed since it was written.
@@ -283,22 +338,24 @@ export class LogIndexer {
         out.push({ event: v.event, json: v.json, seq, offset })
       })
     }
-    if (!trusted && out.length > 0) {
-      const ok = out.length >= 64 ? await this.pool.verifyMany(out.map(o => o.event)) : out.map(o => this.verifier.verify(o.event.id, o.event.pubkey, o.event.sig))
-      const kept = out.filter((_, i) => ok[i] === true)
-      bad += out.length - kept.length
-      out.length = 0
-      out.push(...kept)
-      for (const o of out) if (o.event.created_at > now + this.limits.maxFutureSeconds) ahead++
-    }
+    if (trusted || out.length === 0) return { items: out, classes, bad }
+    const ok = out.length >= 64 ? await this.pool.verifyMany(out.map(o => o.event)) : out.map(o => this.verifier.verify(o.event.id, o.event.pubkey, o.event.sig))
+    const items = out.filter((_, i) => ok[i] === true)
+    return { items, classes, bad: bad + out.length - items.length }
+  }
+
+  /** Counts (once, when their blocks are indexed) the invalid lines skipped and the events dated ahead of our clock. */
+  private account (core: Hypercore, checked: Checked, trusted: boolean, now: number): void {
+    const logHex = core.key.toString('hex')
+    let ahead = 0
+    if (!trusted) for (const o of checked.items) if (o.event.created_at > now + this.limits.maxFutureSeconds) ahead++
     if (ahead > 0) {
       this.eventsAhead += ahead
       this.log.info({ log: logHex, events: ahead }, 'indexed replicated events dated ahead of this node\'s clock')
     }
-    if (bad > 0) {
-      this.invalid.set(logHex, (this.invalid.get(logHex) ?? 0) + bad)
-      this.log.warn({ log: logHex, invalid: bad }, 'skipped invalid events in a log')
+    if (checked.bad > 0) {
+      this.invalid.set(logHex, (this.invalid.get(logHex) ?? 0) + checked.bad)
+      this.log.warn({ log: logHex, invalid: checked.bad }, 'skipped invalid events in a log')
     }
-    return out
   }
 }
