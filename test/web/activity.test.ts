@@ -7,7 +7,7 @@ t.test('Activity: others\' replies, mentions and likes are counted in the header
   const browser = await launchBrowser(t)
   const A = await phone(browser)
   await createIdentity(A.page, base, { name: 'Ana' })
-  const me = await A.page.evaluate(() => localStorage.getItem('outpost.pk')) as string
+  const me = await A.page.evaluate('localStorage.getItem("outpost.pk")') as string
   t.match(me, /^[0-9a-f]{64}$/)
   const link = A.page.getByTestId('activity-link')
   const count = A.page.getByTestId('activity-count')
