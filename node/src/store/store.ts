@@ -468,6 +468,11 @@ export class Store implements EventStore {
     return this.logIndexer.invalid.get(logHex) ?? 0
   }
 
+  /** The next block of a log to index (its checkpoint). */
+  async indexedLength (core: Hypercore): Promise<number> {
+    return await this.logIndexer.indexedLength(core)
+  }
+
   /** Replicated events indexed although dated beyond the future limit of our clock, since start. */
   get eventsAhead (): number {
     return this.logIndexer.eventsAhead

@@ -312,7 +312,13 @@ export class LogSet extends EventEmitter {
           // bulk before them is here (those inside it are the in-order catch-up's)
           const ahead = h.arrived.splice(0).filter(seq => seq >= h.core.contiguousLength)
           for (const seq of await this.store.indexReplicatedBlocks(h.core, ahead)) h.ahead.add(seq)
-          await this.store.indexReplicatedLog(h.core, { stop: () => this.closed, skip: seq => h.ahead.delete(seq) })
+          // asked without forgetting: a read-ahead asks before it indexes, and a catch-up that
+          // fails in between must still skip them next time; forgotten once indexed past
+          await this.store.indexReplicatedLog(h.core, { stop: () => this.closed, skip: seq => h.ahead.has(seq) })
+          if (h.ahead.size > 0) {
+            const indexed = await this.store.indexedLength(h.core)
+            for (const seq of h.ahead) if (seq < indexed) h.ahead.delete(seq)
+          }
         } catch (err) {
           this.log.error({ err, log: h.entry.log.toString('hex') }, 'indexing a replicated log failed')
           return
