@@ -1,6 +1,6 @@
 import { app } from './state.js'
 import { openWrap, wrapMessage } from './lib/dm-crypto.js'
-import { WRAP_KIND, groupConversations, loadReadMarks, markRead, nextCreatedAt, peerOf, type Conversation, type ReadMarks, type Rumor } from './lib/dm.js'
+import { WRAP_KIND, groupConversations, loadReadMarks, markRead, nextCreatedAt, roomMembers, roomOf, type Conversation, type ReadMarks, type Rumor } from './lib/dm.js'
 import { now, type NostrEvent } from './lib/types.js'
 import type { SubHandle } from './lib/relay.js'
 
@@ -97,12 +97,12 @@ export class Inbox {
   }
 
   /**
-   * Wraps `text` for `peer` and for this phone, and queues both in the outbox: sent exactly once,
+   * Wraps `text` for the people of room `peer` (a pubkey, or a group's room key) and for this phone, and queues both in the outbox: sent exactly once,
    * kept across a reload while offline. Throws (with a message to show) if the text cannot be sent.
    */
   send (peer: string, text: string): Rumor {
     const t = now()
-    const { rumor, wraps } = wrapMessage(this.sk, peer, text, nextCreatedAt(t, this.conversation(peer)?.last), t)
+    const { rumor, wraps } = wrapMessage(this.sk, roomMembers(peer), text, nextCreatedAt(t, this.conversation(peer)?.last), t)
     for (const w of wraps) {
       this.seen.add(w.id)
       app.relay.publish(w)
@@ -151,8 +151,8 @@ export class Inbox {
     while (this.queue.length > 0 && performance.now() - start < SLICE_MS) {
       const w = this.queue.shift() as NostrEvent
       const r = openWrap(w, this.sk, this.keys)
-      // not for this key, forged, or not a one-to-one chat message: ignored
-      if (r === null || peerOf(r, this.me) === null || this.rumors.has(r.id)) continue
+      // not for this key, forged, not a chat message or too big a group: ignored
+      if (r === null || roomOf(r, this.me) === null || this.rumors.has(r.id)) continue
       if (r.pubkey === this.me) this.ownWrap.set(r.id, w.id)
       this.rumors.set(r.id, r)
     }

@@ -2,7 +2,8 @@ import t from 'tap'
 import { generateSecretKey, getEventHash, getPublicKey, verifyEvent } from 'nostr-tools/pure'
 import * as nip17 from 'nostr-tools/nip17'
 import { encrypt, getConversationKey } from 'nostr-tools/nip44'
-import { MAX_MESSAGE, READ_STORAGE, groupConversations, loadReadMarks, markRead, nextCreatedAt, peerOf, type Rumor } from '../../captive-portal/src/lib/dm.js'
+import { MAX_MESSAGE, MAX_ROOM, READ_STORAGE, groupConversations, loadReadMarks, markRead, nextCreatedAt, parseRoom, peerOf, roomOf, type Rumor } from '../../captive-portal/src/lib/dm.js'
+import { href, parseRoute } from '../../captive-portal/src/lib/env.js'
 import { TWO_DAYS, chatRumor, giftWrap, openWrap, seal, wrapMessage } from '../../captive-portal/src/lib/dm-crypto.js'
 import { signEvent } from '../../captive-portal/src/lib/keys.js'
 import type { KeyValueStore } from '../../captive-portal/src/lib/types.js'
@@ -33,12 +34,42 @@ t.test('peerOf: the other person of a one-to-one message; group chats and messag
   t.equal(peerOf({ ...msg(B, A, 1), tags: [['p', 'zz'], ['p', A], ['p', A]] }, A), B, 'junk and repeated p tags do not matter')
 })
 
+t.test('roomOf: a chat room is the sender plus the p tags, keyed by the others than me, sorted', async t => {
+  t.equal(roomOf(msg(A, B, 1), A), B, 'one-to-one sent: the key is the peer, as before')
+  t.equal(roomOf(msg(B, A, 1), A), B, 'one-to-one received')
+  t.equal(roomOf(msg(A, A, 1), A), A, 'a note to self')
+  t.equal(roomOf(msg(B, [A, C], 1), A), B + ',' + C, 'a group from B')
+  t.equal(roomOf(msg(C, [B, A], 1), A), B + ',' + C, 'the same group from C: the same room')
+  t.equal(roomOf(msg(A, [C, B, C], 1), A), B + ',' + C, 'a group I started, repeats once')
+  t.equal(roomOf(msg(B, [A, C, 'zz'], 1), A), B + ',' + C, 'junk p tags do not count')
+  t.equal(roomOf(msg(B, C, 1), A), null, 'not involving me')
+  t.equal(roomOf(msg(A, [], 1), A), null, 'no recipient')
+  t.equal(roomOf({ ...msg(B, [A, C], 1), kind: 1 }, A), null, 'not kind 14')
+  const many = Array.from({ length: MAX_ROOM + 1 }, (_, i) => (i + 1).toString(16).padStart(64, '0'))
+  t.equal(roomOf(msg(A, many.slice(0, MAX_ROOM), 1), A), many.slice(0, MAX_ROOM).join(','), 'up to the cap')
+  t.equal(roomOf(msg(A, many, 1), A), null, 'beyond the cap: ignored')
+  t.equal(roomOf(msg(many[0] as string, [A, ...many.slice(1)], 1), A), null, 'the sender counts too')
+})
+
+t.test('room keys from links and storage: only sorted, unique pubkeys up to the cap', async t => {
+  t.equal(parseRoom(B), B)
+  t.equal(parseRoom(B + ',' + C), B + ',' + C)
+  for (const bad of [C + ',' + B, B + ',' + B, B + ',', ',' + B, '', B.toUpperCase(), B + ' ,' + C, Array.from({ length: MAX_ROOM + 1 }, (_, i) => (i + 1).toString(16).padStart(64, '0')).join(',')]) {
+    t.equal(parseRoom(bad), null, 'refused: ' + bad.slice(0, 20))
+  }
+  t.same(parseRoute('#/dm/' + B + ',' + C), { name: 'chat', room: B + ',' + C })
+  t.same(parseRoute('#/dm/' + B), { name: 'chat', room: B }, 'a one-to-one link as before')
+  t.same(parseRoute('#/dm/' + C + ',' + B), { name: 'messages' }, 'unsorted: not a room')
+  t.same(parseRoute('#/dm/' + B + ',' + B), { name: 'messages' }, 'repeated: not a room')
+  t.equal(href({ name: 'chat', room: B + ',' + C }), '#/dm/' + B + ',' + C)
+})
+
 t.test('conversations: grouped by person, newest conversation first, messages oldest first, unread from the read mark', async t => {
   const m1 = msg(B, A, 100, 'hi from B')
   const m2 = msg(A, B, 105, 'hi B')
   const m3 = msg(B, A, 110, 'how are you')
   const m4 = msg(C, A, 107, 'C here')
-  const other = msg(B, [A, C], 200, 'group')
+  const other = msg(B, C, 200, 'between others')
   const list = groupConversations([m3, m1, m4, m2, m1, other], A, {})
   t.same(list.map(c => c.peer), [B, C], 'B wrote last')
   t.same(list[0]?.messages.map(m => m.content), ['hi from B', 'hi B', 'how are you'], 'oldest first, the duplicate once')
@@ -50,6 +81,15 @@ t.test('conversations: grouped by person, newest conversation first, messages ol
   const same = [msg(B, A, 5, 'x'), msg(A, B, 5, 'y')]
   t.same(groupConversations(same, A, {})[0]?.messages.map(m => m.content), groupConversations([...same].reverse(), A, {})[0]?.messages.map(m => m.content), 'same second: the same order whatever the arrival order')
   t.same(groupConversations([], A, {}), [])
+  const g1 = msg(B, [A, C], 300, 'group hi')
+  const g2 = msg(C, [A, B], 301, 'group reply')
+  const g3 = msg(A, [C, B], 302, 'mine')
+  const groups = groupConversations([m1, g1, g2, g3], A, { [B + ',' + C]: 300 })
+  t.same(groups.map(c => c.peer), [B + ',' + C, B], 'one group room for the three of us, before the older one-to-one')
+  t.same(groups[0]?.members, [B, C])
+  t.same(groups[0]?.messages.map(m => m.content), ['group hi', 'group reply', 'mine'])
+  t.equal(groups[0]?.unread, 1, 'read marks per room')
+  t.same(groups[1]?.members, [B])
 })
 
 t.test('a new message is dated after the conversation\'s newest one, within reason', async t => {
@@ -69,6 +109,8 @@ t.test('read marks persist, never go backwards, and damaged storage reads as non
   t.same(loadReadMarks(store), { [B]: 50 })
   store.setItem(READ_STORAGE, '{"nothex": 3, "' + C + '": "x", "' + A + '": 7}')
   t.same(loadReadMarks(store), { [A]: 7 })
+  store.setItem(READ_STORAGE, '{"' + B + ',' + C + '": 9, "' + C + ',' + B + '": 9}')
+  t.same(loadReadMarks(store), { [B + ',' + C]: 9 }, 'a room\'s mark; an unsorted key is not a room')
   store.setItem(READ_STORAGE, 'not json')
   t.same(loadReadMarks(store), {})
   store.setItem(READ_STORAGE, '[1]')
@@ -122,6 +164,22 @@ t.test('NIP-17 wrapping: one wrap for the recipient, one for the sender; only th
   t.throws(() => wrapMessage(alice, bobPub, 'x'.repeat(MAX_MESSAGE + 1), now, now), /too long/)
   const longest = wrapMessage(alice, bobPub, '😀'.repeat(MAX_MESSAGE / 2), now, now)
   t.ok(longest.wraps.every(w => w.content.length <= 32 * 1024), 'the longest message fits the node\'s content limit')
+})
+
+t.test('a group message: one wrap per participant plus one for the sender; each opens to the same room', async t => {
+  const [alice, bob, cy, eve] = [generateSecretKey(), generateSecretKey(), generateSecretKey(), generateSecretKey()]
+  const [alicePub, bobPub, cyPub] = [alice, bob, cy].map(k => getPublicKey(k)) as [string, string, string]
+  const now = Math.floor(Date.now() / 1000)
+  const { rumor, wraps } = wrapMessage(alice, [bobPub, cyPub], 'group plan', now, now)
+  t.same(wraps.map(w => w.tags), [[['p', bobPub]], [['p', cyPub]], [['p', alicePub]]], 'each recipient, then the sender')
+  t.same(rumor.tags, [['p', bobPub], ['p', cyPub]])
+  const room = [bobPub, cyPub].sort().join(',')
+  t.equal(roomOf(openWrap(wraps[2]!, alice)!, alicePub), room, 'the sender\'s room')
+  t.equal(roomOf(openWrap(wraps[0]!, bob)!, bobPub), [alicePub, cyPub].sort().join(','), 'Bob\'s room: Alice and Cy')
+  t.equal(roomOf(openWrap(wraps[1]!, cy)!, cyPub), [alicePub, bobPub].sort().join(','), 'Cy\'s room: Alice and Bob')
+  t.ok(wraps.every(w => openWrap(w, eve) === null), 'nobody else opens any')
+  t.throws(() => wrapMessage(alice, [], 'x', now, now), /1 to/)
+  t.throws(() => wrapMessage(alice, Array.from({ length: MAX_ROOM + 1 }, () => getPublicKey(generateSecretKey())), 'x', now, now), /1 to/, 'beyond the cap')
 })
 
 t.test('forged and odd wraps are ignored: a seal signed by someone else than the message\'s author, a wrong inner kind', async t => {

@@ -2,7 +2,7 @@ import { generateSecretKey, getEventHash, getPublicKey, verifyEvent } from 'nost
 import { decrypt, encrypt, getConversationKey } from 'nostr-tools/nip44'
 import type { NostrEvent } from './types.js'
 import { signEvent } from './keys.js'
-import { CHAT_KIND, MAX_MESSAGE, SEAL_KIND, WRAP_KIND, isRumor, type Rumor } from './dm.js'
+import { CHAT_KIND, MAX_MESSAGE, MAX_ROOM, SEAL_KIND, WRAP_KIND, isRumor, type Rumor } from './dm.js'
 
 // NIP-17 private messages: a kind 14 rumor, sealed (kind 13, signed by the sender) and gift-wrapped
 // (kind 1059, signed by a throwaway key), NIP-44 v2 both times. The cipher, the keys and the
@@ -21,9 +21,10 @@ function randomPast (nowSeconds: number): number {
   return nowSeconds - Math.floor(Math.random() * TWO_DAYS)
 }
 
-/** The kind 14 chat message (unsigned, with its id). */
-export function chatRumor (sk: Uint8Array, to: string, text: string, createdAt: number): Rumor {
-  const r = { pubkey: getPublicKey(sk), created_at: createdAt, kind: CHAT_KIND, tags: [['p', to]], content: text }
+/** The kind 14 chat message (unsigned, with its id) to one person or a group: one `p` tag each. */
+export function chatRumor (sk: Uint8Array, to: string | string[], text: string, createdAt: number): Rumor {
+  const tags = (typeof to === 'string' ? [to] : to).map(p => ['p', p])
+  const r = { pubkey: getPublicKey(sk), created_at: createdAt, kind: CHAT_KIND, tags, content: text }
   return { ...r, id: getEventHash(r) }
 }
 
@@ -38,18 +39,21 @@ export function giftWrap (sealed: NostrEvent, recipient: string, nowSeconds: num
   return signEvent({ kind: WRAP_KIND, created_at: randomPast(nowSeconds), tags: [['p', recipient]], content }, throwaway)
 }
 
-export interface Wrapped { rumor: Rumor, /** the recipient's copy first, then the sender's own */ wraps: NostrEvent[] }
+export interface Wrapped { rumor: Rumor, /** the recipients' copies first, then the sender's own */ wraps: NostrEvent[] }
 
 /**
- * A message to `to`, wrapped twice: once for the recipient and once for the sender, so the
- * sender's other devices (or this key restored elsewhere) read the conversation too.
+ * A message to `to` (one person, or the others of a group), wrapped once for each recipient and
+ * once for the sender, so the sender's other devices (or this key restored elsewhere) read the
+ * conversation too.
  */
-export function wrapMessage (sk: Uint8Array, to: string, text: string, createdAt: number, nowSeconds: number): Wrapped {
+export function wrapMessage (sk: Uint8Array, to: string | string[], text: string, createdAt: number, nowSeconds: number): Wrapped {
   if (text.length === 0) throw new Error('empty message')
   if (text.length > MAX_MESSAGE) throw new Error(`message too long (max ${MAX_MESSAGE} characters)`)
-  const rumor = chatRumor(sk, to, text, createdAt)
+  const others = typeof to === 'string' ? [to] : to
+  if (others.length === 0 || others.length > MAX_ROOM) throw new Error(`a message goes to 1 to ${MAX_ROOM} people`)
+  const rumor = chatRumor(sk, others, text, createdAt)
   const me = rumor.pubkey
-  const wraps = [...new Set([to, me])].map(p => giftWrap(seal(rumor, sk, p, nowSeconds), p, nowSeconds))
+  const wraps = [...new Set([...others, me])].map(p => giftWrap(seal(rumor, sk, p, nowSeconds), p, nowSeconds))
   if (wraps.some(w => w.content.length > MAX_WRAP_CONTENT)) throw new Error('message too long for this node')
   return { rumor, wraps }
 }

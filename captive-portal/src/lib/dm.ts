@@ -38,13 +38,49 @@ export function peerOf (r: Rumor, me: string): string | null {
   return ps.length === 1 && ps[0] === me ? r.pubkey : null
 }
 
+/** Other people in a group chat, at most: a message naming more is ignored (NIP-17 advises small groups). */
+export const MAX_ROOM = 10
+
+/**
+ * The chat room of a message (NIP-17: the sender plus the `p` tags; a new set is a new room),
+ * as a key: the participants other than `me`, sorted, joined by commas. A one-to-one chat's key
+ * is the other person's pubkey, a note to self's is `me`. null: not kind 14, does not involve
+ * `me` (a sender can only seal under their own key, so someone else's message must name `me`),
+ * or more than MAX_ROOM others. Junk and repeated `p` tags do not count.
+ */
+export function roomOf (r: Rumor, me: string): string | null {
+  if (r.kind !== CHAT_KIND) return null
+  const ps = new Set(r.tags.filter(t => t[0] === 'p' && HEX64.test(t[1] ?? '')).map(t => t[1] as string))
+  if (r.pubkey !== me && !ps.has(me)) return null
+  if (r.pubkey === me && ps.size === 0) return null
+  ps.add(r.pubkey)
+  ps.delete(me)
+  if (ps.size > MAX_ROOM) return null
+  return ps.size === 0 ? me : [...ps].sort().join(',')
+}
+
+/** The people of a room key (see roomOf). */
+export function roomMembers (room: string): string[] {
+  return room.split(',')
+}
+
+/** A room key from outside (a link, storage), or null: only sorted, unique pubkeys, 1 to MAX_ROOM of them. */
+export function parseRoom (s: string): string | null {
+  const ps = s.split(',')
+  if (ps.length > MAX_ROOM || !ps.every((p, i) => HEX64.test(p) && (i === 0 || (ps[i - 1] as string) < p))) return null
+  return s
+}
+
 /** Oldest first; same second: by id, so every phone shows the same order. */
 export function compareMessages (a: Rumor, b: Rumor): number {
   return a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
 }
 
 export interface Conversation {
+  /** the room key (roomOf): for a one-to-one chat, the other person's pubkey */
   peer: string
+  /** the people in it other than me (just `me` for notes to self) */
+  members: string[]
   /** oldest first */
   messages: Rumor[]
   last: Rumor
@@ -54,12 +90,12 @@ export interface Conversation {
 
 export type ReadMarks = Record<string, number>
 
-/** Messages grouped by the other person, the conversation with the newest message first. */
+/** Messages grouped by room, the conversation with the newest message first. */
 export function groupConversations (rumors: Iterable<Rumor>, me: string, read: ReadMarks): Conversation[] {
   const by = new Map<string, Rumor[]>()
   const ids = new Set<string>()
   for (const r of rumors) {
-    const peer = peerOf(r, me)
+    const peer = roomOf(r, me)
     if (peer === null || ids.has(r.id)) continue
     ids.add(r.id)
     let list = by.get(peer)
@@ -71,7 +107,7 @@ export function groupConversations (rumors: Iterable<Rumor>, me: string, read: R
     messages.sort(compareMessages)
     const mark = read[peer] ?? 0
     const unread = messages.filter(m => m.pubkey !== me && m.created_at > mark).length
-    out.push({ peer, messages, last: messages[messages.length - 1] as Rumor, unread })
+    out.push({ peer, members: roomMembers(peer), messages, last: messages[messages.length - 1] as Rumor, unread })
   }
   return out.sort((a, b) => compareMessages(b.last, a.last))
 }
@@ -91,7 +127,7 @@ export function loadReadMarks (store: KeyValueStore): ReadMarks {
     const v: unknown = JSON.parse(store.getItem(READ_STORAGE) ?? '{}')
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return {}
     const out: ReadMarks = {}
-    for (const [k, n] of Object.entries(v)) if (HEX64.test(k) && Number.isSafeInteger(n)) out[k] = n as number
+    for (const [k, n] of Object.entries(v)) if (parseRoom(k) !== null && Number.isSafeInteger(n)) out[k] = n as number
     return out
   } catch {
     return {}

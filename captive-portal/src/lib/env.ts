@@ -1,3 +1,4 @@
+import { parseRoom } from './dm.js'
 /** Where the app runs: a captive-portal sheet (no storage) or a real browser. */
 
 export interface CaptiveVerdict { captive: boolean, reason: 'no-storage' | 'ios-sheet' | 'android-sign-in' | '' }
@@ -23,7 +24,7 @@ export type Route =
   | { name: 'people', query: string }
   | { name: 'me' }
   | { name: 'messages' }
-  | { name: 'chat', pubkey: string }
+  | { name: 'chat', room: string }
   | { name: 'activity' }
 
 /** Hash routes (#/tag/music, #/p/<hex>, #/e/<hex>): deep links work without server help. */
@@ -39,7 +40,7 @@ export function parseRoute (hash: string): Route {
     case 'me': return { name: 'me' }
     case 'messages': return { name: 'messages' }
     case 'activity': return { name: 'activity' }
-    case 'dm': return /^[0-9a-f]{64}$/.test(arg) ? { name: 'chat', pubkey: arg } : { name: 'messages' }
+    case 'dm': { const room = parseRoom(arg); return room !== null ? { name: 'chat', room } : { name: 'messages' } }
     default: return { name: 'here' }
   }
 }
@@ -54,7 +55,7 @@ export function href (r: Route): string {
     case 'people': return '#/people' + (r.query !== '' ? '/' + encodeURIComponent(r.query) : '')
     case 'me': return '#/me'
     case 'messages': return '#/messages'
-    case 'chat': return '#/dm/' + r.pubkey
+    case 'chat': return '#/dm/' + r.room
     case 'activity': return '#/activity'
   }
 }

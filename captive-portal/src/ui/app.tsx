@@ -89,7 +89,7 @@ function Page ({ route }: { route: Route }) {
     case 'people': return <People query={route.query} />
     case 'me': return <Me />
     case 'messages': return <Conversations />
-    case 'chat': return <Chat peer={route.pubkey} />
+    case 'chat': return <Chat peer={route.room} />
     case 'activity': return <ActivityView />
   }
 }

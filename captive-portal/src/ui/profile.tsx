@@ -71,7 +71,7 @@ export function ProfileView ({ pubkey }: { pubkey: string }) {
         )}
         {app.me === pubkey
           ? <a class='button secondary' href='#/me'>Edit your profile</a>
-          : <p class='row actions'><FollowButton pubkey={pubkey} />{app.me !== null && <a class='button secondary' href={href({ name: 'chat', pubkey })}>Message</a>}</p>}
+          : <p class='row actions'><FollowButton pubkey={pubkey} />{app.me !== null && <a class='button secondary' href={href({ name: 'chat', room: pubkey })}>Message</a>}</p>}
       </div>
       <h3>Posts</h3>
       <Feed filter={{ kinds: [1], authors: [pubkey] }} feedKey={'p:' + pubkey} empty='No posts yet.' />
