@@ -179,6 +179,7 @@ t.test('a group message: one wrap per participant plus one for the sender; each 
   t.equal(roomOf(openWrap(wraps[1]!, cy)!, cyPub), [alicePub, bobPub].sort().join(','), 'Cy\'s room: Alice and Bob')
   t.ok(wraps.every(w => openWrap(w, eve) === null), 'nobody else opens any')
   t.throws(() => wrapMessage(alice, [], 'x', now, now), /1 to/)
+  t.throws(() => wrapMessage(alice, [alicePub, bobPub], 'x', now, now), /not yourself/, 'a room key with my own key in it is not a room')
   t.throws(() => wrapMessage(alice, Array.from({ length: MAX_ROOM + 1 }, () => getPublicKey(generateSecretKey())), 'x', now, now), /1 to/, 'beyond the cap')
 })
 

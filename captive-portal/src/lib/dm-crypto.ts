@@ -53,6 +53,7 @@ export function wrapMessage (sk: Uint8Array, to: string | string[], text: string
   if (others.length === 0 || others.length > MAX_ROOM) throw new Error(`a message goes to 1 to ${MAX_ROOM} people`)
   const rumor = chatRumor(sk, others, text, createdAt)
   const me = rumor.pubkey
+  if (others.length > 1 && others.includes(me)) throw new Error('a group lists the others, not yourself')
   const wraps = [...new Set([...others, me])].map(p => giftWrap(seal(rumor, sk, p, nowSeconds), p, nowSeconds))
   if (wraps.some(w => w.content.length > MAX_WRAP_CONTENT)) throw new Error('message too long for this node')
   return { rumor, wraps }

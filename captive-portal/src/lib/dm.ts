@@ -1,6 +1,6 @@
-import { HEX64, type KeyValueStore, type NostrEvent } from './types.js'
+import { HEX64, MAX_ROOM, parseRoom, type KeyValueStore, type NostrEvent } from './types.js'
 import { READ_STORAGE } from './key-store.js'
-export { READ_STORAGE }
+export { READ_STORAGE, MAX_ROOM, parseRoom }
 
 // The plain half of private messages (NIP-17): what a decrypted message is, who it is with,
 // conversations and read marks. No crypto here: that is lib/dm-crypto.ts, loaded on demand.
@@ -38,9 +38,6 @@ export function peerOf (r: Rumor, me: string): string | null {
   return ps.length === 1 && ps[0] === me ? r.pubkey : null
 }
 
-/** Other people in a group chat, at most: a message naming more is ignored (NIP-17 advises small groups). */
-export const MAX_ROOM = 10
-
 /**
  * The chat room of a message (NIP-17: the sender plus the `p` tags; a new set is a new room),
  * as a key: the participants other than `me`, sorted, joined by commas. A one-to-one chat's key
@@ -62,13 +59,6 @@ export function roomOf (r: Rumor, me: string): string | null {
 /** The people of a room key (see roomOf). */
 export function roomMembers (room: string): string[] {
   return room.split(',')
-}
-
-/** A room key from outside (a link, storage), or null: only sorted, unique pubkeys, 1 to MAX_ROOM of them. */
-export function parseRoom (s: string): string | null {
-  const ps = s.split(',')
-  if (ps.length > MAX_ROOM || !ps.every((p, i) => HEX64.test(p) && (i === 0 || (ps[i - 1] as string) < p))) return null
-  return s
 }
 
 /** Oldest first; same second: by id, so every phone shows the same order. */

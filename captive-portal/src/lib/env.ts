@@ -1,4 +1,4 @@
-import { parseRoom } from './dm.js'
+import { parseRoom } from './types.js'
 /** Where the app runs: a captive-portal sheet (no storage) or a real browser. */
 
 export interface CaptiveVerdict { captive: boolean, reason: 'no-storage' | 'ios-sheet' | 'android-sign-in' | '' }

@@ -32,3 +32,13 @@ export function setClockOffset (seconds: number): void {
 export function now (): number {
   return Math.floor(Date.now() / 1000) + clockOffset
 }
+
+/** Other people in a group chat, at most: a message naming more is ignored (NIP-17 advises small groups). */
+export const MAX_ROOM = 10
+
+/** A room key from outside (a link, storage), or null: only sorted, unique pubkeys, 1 to MAX_ROOM of them. */
+export function parseRoom (s: string): string | null {
+  const ps = s.split(',')
+  if (ps.length > MAX_ROOM || !ps.every((p, i) => HEX64.test(p) && (i === 0 || (ps[i - 1] as string) < p))) return null
+  return s
+}

@@ -59,7 +59,7 @@ export function Conversations () {
   return (
     <section class='messages'>
       <h2>Messages</h2>
-      <p class='hint small'>Private: only you and the person you write to can read them.</p>
+      <p class='hint small'>Private: only you and the people you write to can read them.</p>
       {inbox.opening && <Opening />}
       {!inbox.opening && list.length === 0 && <p class='empty'>No messages yet. Find someone in <a href={href({ name: 'people', query: '' })}>People</a>, open their profile and tap Message.</p>}
       <ul class='list'>{list.map(c => <Row key={c.peer} c={c} />)}</ul>
