@@ -21,7 +21,7 @@ import { NodeLog } from './node-log.js'
 import { encodeBlock } from './block-codec.js'
 import { newestFirst, queryFilter } from './query.js'
 import { LogIndexer } from './log-indexer.js'
-import { ReadAhead } from './read-ahead.js'
+import { ReplicatedIndexing, type CatchUpOptions } from './replicated.js'
 import { acquireLock, type DirLock } from './lock.js'
 import * as K from './keys.js'
 import { isNoSpace } from '../system/disk-space.js'
@@ -70,17 +70,6 @@ const ERROR_RESULT: IngestResult = { ok: false, message: 'error: could not store
 export const DISK_FULL_RESULT: IngestResult = { ok: false, message: 'error: this node\'s storage is full; the event was not stored, try again later', accepted: false }
 
 const EXPIRY_SWEEP_MS = 60_000
-/** Blocks of a replicated log indexed per hold of the write lock. */
-const REPLICATED_BLOCKS_PER_TURN = 4
-/**
- * Turns' worth of blocks a replicated catch-up checks ahead of the indexing (being checked on
- * the pool or checked and waiting), at most: with the turn being indexed, at most
- * (READ_AHEAD_RUNS + 1) x 4 = 12 blocks are held: ~3,000 events of group-commit blocks, or
- * ~12 MiB of bulky blocks at the default commitMaxBytes (1 MiB; a peer's blocks are as large
- * as its writer's setting made them).
- */
-const READ_AHEAD_RUNS = 2
-
 /** Blocks appended but not yet fsynced + indexed + answered, before appending waits. */
 const MAX_UNSETTLED_BLOCKS = 4
 
@@ -110,7 +99,7 @@ export class Store implements EventStore {
   private writeLock: Promise<unknown> = Promise.resolve()
   private sweepTimer: NodeJS.Timeout | null = null
   private closing: Promise<void> | null = null
-  private readonly readAheads = new Set<ReadAhead>()
+  private readonly replicated: ReplicatedIndexing
 
   private constructor (opts: StoreOpenOptions, parts: { idx: IndexDb, corestore: Corestore, storage: CorestoreStorage, lock: DirLock }) {
     this.opts = opts
@@ -123,6 +112,14 @@ export class Store implements EventStore {
     this.pool = new VerifyPool({ log: this.log })
     this.nodeLog = new NodeLog({ corestore: parts.corestore, rocks: parts.storage.rocks, dataDir: opts.dir, log: this.log, writer: opts.readOnly !== true })
     this.logIndexer = new LogIndexer({ idx: this.idx, indexer: this.indexer, pool: this.pool, verifier: this.verifier, limits: opts.limits, log: this.log, now: this.now })
+    this.replicated = new ReplicatedIndexing({
+      logIndexer: this.logIndexer,
+      log: this.log,
+      readAhead: opts.readAhead !== false,
+      closed: () => this.closing !== null,
+      locked: async fn => await this.noting(this.withWriteLock(fn)),
+      emit: e => { this.emit(e) }
+    })
     this.verifying = new VerifyBatcher({ verifier: this.verifier, pool: this.pool, log: this.log, threshold: opts.store.verifyWorkerThreshold, busy: () => this.committing !== null || this.unsettled.length > 0 })
   }
 
@@ -367,81 +364,8 @@ export class Store implements EventStore {
    * Sync hook: indexes what a replicated (untrusted) log holds contiguously past its
    * checkpoint, with the same checks as a client's events, and fans out what was stored.
    */
-  async indexReplicatedLog (core: Hypercore, opts: { stop?: () => boolean, skip?: (seq: number) => boolean } = {}): Promise<number> {
-    if (this.opts.readAhead === false) return await this.indexReplicatedInOrder(core, opts)
-    const halted = (): boolean => this.closing !== null || opts.stop?.() === true
-    const onStored = (e: NostrEvent): void => { this.emit(e) }
-    let stored = 0
-    let ahead: ReadAhead | null = null
-    try {
-      while (!halted()) {
-        const fresh = ahead === null || ahead.done
-        if (fresh) {
-          await this.endReadAhead(ahead)
-          ahead = this.startReadAhead(core, await this.logIndexer.resumeAt(core), opts)
-        }
-        const ra = ahead as ReadAhead
-        let run
-        try {
-          run = await ra.take() // outside the write lock: phones' OKs do not wait on signatures
-        } catch (err) {
-          if (halted()) break
-          throw err
-        }
-        if (run === null) {
-          // the read-ahead reached a block that is not here (yet): more may have come since
-          if (fresh || await this.logIndexer.indexedLength(core) >= core.contiguousLength) break
-          continue
-        }
-        if (halted()) break
-        const { from, to, checked } = run
-        // a few blocks per turn of the write lock: a long catch-up must not hold up phones' OKs
-        const n = await this.noting(this.withWriteLock(async () => await this.logIndexer.indexChecked(core, from, to, checked, { onStored })))
-        if (n === null) {
-          // only this path moves a replicated log's checkpoint, serialised per log by the caller
-          this.log.warn({ log: core.key.toString('hex'), from }, 'read-ahead out of step with the index; reading again from the checkpoint')
-          await this.endReadAhead(ahead)
-          ahead = null
-          continue
-        }
-        stored += n
-        if (ra.done && await this.logIndexer.indexedLength(core) >= core.contiguousLength) break
-      }
-    } finally {
-      await this.endReadAhead(ahead)
-    }
-    return stored
-  }
-
-  /** Replicated catch-up without read-ahead: read, check, index, one turn after the other. */
-  private async indexReplicatedInOrder (core: Hypercore, opts: { stop?: () => boolean, skip?: (seq: number) => boolean }): Promise<number> {
-    let stored = 0
-    // a few blocks per turn of the write lock: a long catch-up must not hold up phones' OKs
-    while (this.closing === null && opts.stop?.() !== true) {
-      stored += await this.noting(this.withWriteLock(async () => await this.logIndexer.catchUp(core, { trusted: false, onStored: e => { this.emit(e) }, maxBlocks: REPLICATED_BLOCKS_PER_TURN, ...(opts.skip === undefined ? {} : { skip: opts.skip }) })))
-      if (await this.logIndexer.indexedLength(core) >= core.contiguousLength) break
-    }
-    return stored
-  }
-
-  private startReadAhead (core: Hypercore, from: number, opts: { stop?: () => boolean, skip?: (seq: number) => boolean }): ReadAhead {
-    const ra = new ReadAhead({
-      core,
-      from,
-      blocksPerRun: REPLICATED_BLOCKS_PER_TURN,
-      depth: READ_AHEAD_RUNS,
-      stop: () => this.closing !== null || opts.stop?.() === true,
-      check: async blocks => await this.logIndexer.check(core, blocks, false),
-      ...(opts.skip === undefined ? {} : { skip: opts.skip })
-    })
-    this.readAheads.add(ra)
-    return ra
-  }
-
-  private async endReadAhead (ra: ReadAhead | null): Promise<void> {
-    if (ra === null) return
-    await ra.close()
-    this.readAheads.delete(ra)
+  async indexReplicatedLog (core: Hypercore, opts: CatchUpOptions = {}): Promise<number> {
+    return await this.replicated.indexLog(core, opts)
   }
 
   /**
@@ -449,13 +373,7 @@ export class Store implements EventStore {
    * (fetched by priority), checked like a client's events; returns the blocks indexed.
    */
   async indexReplicatedBlocks (core: Hypercore, seqs: number[]): Promise<number[]> {
-    const done: number[] = []
-    // a few blocks per turn of the write lock, as for the in-order catch-up
-    for (let i = 0; i < seqs.length && this.closing === null; i += REPLICATED_BLOCKS_PER_TURN) {
-      const part = seqs.slice(i, i + REPLICATED_BLOCKS_PER_TURN)
-      done.push(...await this.noting(this.withWriteLock(async () => await this.logIndexer.indexBlocks(core, part, { onStored: e => { this.emit(e) } }))))
-    }
-    return done
+    return await this.replicated.indexBlocks(core, seqs)
   }
 
   /** Sync hook: the priority classes of a log's blocks [from, to) that this index knows. */
@@ -522,7 +440,7 @@ export class Store implements EventStore {
     await Promise.all(this.unsettled)
     await this.writeLock
     // a read-ahead still checking blocks: let it finish its step (it writes nothing)
-    await Promise.all([...this.readAheads].map(async ra => await ra.close()))
+    await this.replicated.close()
     await this.pool.close().catch(err => this.log.warn({ err }, 'closing the verify pool failed'))
     await this.nodeLog.close()
     await this.corestore.close()
