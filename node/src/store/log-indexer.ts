@@ -191,13 +191,7 @@ export class LogIndexer {
         }
         if (blocks.length === 0 && seq < end) break
         const checked = await this.check(core, blocks, opts.trusted)
-        const now = this.now()
-        const fresh = await this.indexItems(b, cp.num, checked, now)
-        stored += fresh.length
-        this.setCheckpoint(b, core, seq, cp.num)
-        await this.flushCheckpoint(b, core, seq, cp.num)
-        this.account(core, checked, opts.trusted, now)
-        if (opts.onStored !== undefined) for (const e of fresh) opts.onStored(e)
+        stored += await this.commitChecked(b, core, cp.num, checked, seq, opts.trusted, opts.onStored)
         b = this.idx.batch()
       }
     } catch (err) {
@@ -217,19 +211,28 @@ export class LogIndexer {
     const b = this.idx.batch()
     const cp = await this.checkpoint(b, core)
     if (cp.next !== from || to > core.length) return null
+    return await this.commitChecked(b, core, cp.num, checked, to, false, opts.onStored)
+  }
+
+  /**
+   * Writes checked blocks into `b` with the checkpoint at `next` and flushes it (the in-memory
+   * event count is put back if that fails), then counts what was skipped and fans out what was
+   * stored. Returns the number of events newly stored.
+   */
+  private async commitChecked (b: IndexBatch, core: Hypercore, num: number, checked: Checked, next: number, trusted: boolean, onStored?: (e: NostrEvent) => void): Promise<number> {
     const countBefore = this.indexer.count
     const now = this.now()
     let fresh: NostrEvent[]
     try {
-      fresh = await this.indexItems(b, cp.num, checked, now)
-      this.setCheckpoint(b, core, to, cp.num)
-      await this.flushCheckpoint(b, core, to, cp.num)
+      fresh = await this.indexItems(b, num, checked, now)
+      this.setCheckpoint(b, core, next, num)
+      await this.flushCheckpoint(b, core, next, num)
     } catch (err) {
       this.indexer.count = countBefore
       throw err
     }
-    this.account(core, checked, false, now)
-    if (opts.onStored !== undefined) for (const e of fresh) opts.onStored(e)
+    this.account(core, checked, trusted, now)
+    if (onStored !== undefined) for (const e of fresh) onStored(e)
     return fresh.length
   }
 
@@ -270,19 +273,8 @@ export class LogIndexer {
       if (block !== null) blocks.push({ seq, block })
     }
     if (blocks.length === 0) return []
-    const countBefore = this.indexer.count
-    try {
-      const checked = await this.check(core, blocks, false)
-      const now = this.now()
-      const fresh = await this.indexItems(b, cp.num, checked, now)
-      this.setCheckpoint(b, core, cp.next, cp.num)
-      await this.flushCheckpoint(b, core, cp.next, cp.num)
-      this.account(core, checked, false, now)
-      if (opts.onStored !== undefined) for (const e of fresh) opts.onStored(e)
-    } catch (err) {
-      this.indexer.count = countBefore
-      throw err
-    }
+    // the checkpoint stays where it is
+    await this.commitChecked(b, core, cp.num, await this.check(core, blocks, false), cp.next, false, opts.onStored)
     return blocks.map(x => x.seq)
   }
 
