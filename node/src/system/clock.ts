@@ -129,9 +129,8 @@ export class NodeClock {
         const behind = floor - clock.system()
         if (behind > MIN_STEP_MS) opts.log.warn({ system: new Date(clock.system()).toISOString(), floor: new Date(floor).toISOString(), behindSeconds: Math.round(behind / 1000) }, 'the system clock is behind the last time this node knew: using that time instead (no real-time clock, or a wrong one)')
       }
-      // the floor is advisory: failing to save it is reported, never fatal
-      await clock.save().catch(err => { opts.log.warn({ err }, 'saving the clock floor failed') })
-      clock.timer = setInterval(() => { clock.save().catch(err => { opts.log.warn({ err }, 'saving the clock floor failed') }) }, SAVE_EVERY_MS)
+      await clock.saveQuietly()
+      clock.timer = setInterval(() => { void clock.saveQuietly() }, SAVE_EVERY_MS)
       clock.timer.unref()
     }
     return clock
@@ -228,7 +227,7 @@ export class NodeClock {
     if (target - now < MIN_STEP_MS) return
     this.step = { at: target, mono: this.mono() }
     this.log.warn({ stepSeconds: Math.round((target - now) / 1000), now: new Date(target).toISOString(), why }, 'clock stepped forward by what sync peers say')
-    this.save().catch(err => { this.log.warn({ err }, 'saving the clock floor failed') })
+    void this.saveQuietly()
   }
 
   /** The median of the peers' clocks minus ours, ms; null with no peer. */
@@ -267,6 +266,11 @@ export class NodeClock {
     await next
   }
 
+  /** save(), a failure reported and never thrown: the floor is advisory. */
+  private async saveQuietly (): Promise<void> {
+    await this.save().catch(err => { this.log.warn({ err }, 'saving the clock floor failed') })
+  }
+
   status (): ClockStatus {
     const now = this.now()
     const skew = this.peerSkew()
@@ -288,7 +292,7 @@ export class NodeClock {
   /** Saves the floor a last time; no timer after. */
   async close (): Promise<void> {
     if (this.timer !== null) { clearInterval(this.timer); this.timer = null }
-    await this.save().catch(err => { this.log.warn({ err }, 'saving the clock floor failed') })
+    await this.saveQuietly()
   }
 }
 
